@@ -1,0 +1,51 @@
+/*
+ * What every service shares: where the other services are reached, and
+ * the main() of a service that runs as its own process.
+ *
+ * A service is a library with a start and a stop.  `zerofs run` starts all
+ * of them in one process, wired over inproc://; each service's own binary
+ * starts just that one, wired over the tcp:// or ipc:// URLs of the
+ * config's `services` section.
+ */
+#ifndef ZEROFS_SERVICE_H
+#define ZEROFS_SERVICE_H
+
+#include "config.h"
+
+struct service_endpoints {
+	char metadata[CONFIG_STR];
+	char chunk[CONFIG_STR];
+	char flusher[CONFIG_STR];
+};
+
+void service_endpoints_from_config(const struct config *cfg,
+				   struct service_endpoints *ep);
+void service_endpoints_inproc(struct service_endpoints *ep);
+
+/* A service's start and stop.  start returns 0 or a negative errno and
+ * leaves the service running in its own threads; stop makes everything
+ * the service acknowledged durable, then frees it. */
+typedef int (*service_start_fn)(const struct config *cfg,
+				const struct service_endpoints *ep,
+				void **handle);
+typedef void (*service_stop_fn)(void *handle);
+
+/* Blocks SIGTERM, SIGINT and SIGPIPE in the calling thread (and so in
+ * every thread it starts afterwards). */
+void service_block_signals(void);
+
+/* Waits for SIGTERM or SIGINT and returns the signal number. */
+int service_wait_signal(void);
+
+/* Loads the config named by "-c FILE" in argv, sets the log level, and
+ * fills cfg.  Prints usage or the config error and returns -1 on failure.
+ */
+int service_parse_args(const char *prog, int argc, char **argv,
+		       struct config *cfg);
+
+/* main() of a one-service binary: parse args, start, wait for a signal,
+ * stop, exit 0 (1 if it could not start). */
+int service_main(const char *name, int argc, char **argv,
+		 service_start_fn start, service_stop_fn stop);
+
+#endif
