@@ -9,7 +9,8 @@
  * creators win.  The parent directory is fsync'ed after the name appears,
  * so an object that a put acknowledged survives a crash, and a reader
  * never sees a half-written object.  A crash can leave files behind in the
- * temporary directory; list never shows them, and keys cannot name them.
+ * temporary directory; list never shows them, keys cannot name them, and
+ * the next open removes those older than an hour.
  *
  * Keys whose paths collide with each other ("a" and "a/b") cannot both
  * exist here; the second put fails with the system's errno.
@@ -26,10 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FILE_TMP_DIR  ".objstore-tmp"
 #define FILE_PATH_MAX 1024
+/* Seconds after which a temporary file is surely a crash's leftover. */
+#define FILE_TMP_MAX_AGE 3600
 
 extern const struct objstore_ops objstore_file_ops;
 
@@ -510,6 +514,32 @@ static int file_mkdir_root(const char *dir)
 	}
 }
 
+/* Removes temporary files that a crashed writer left behind.  Only old
+ * ones: another process may share the directory and be writing now. */
+static void file_tmp_sweep(int rootfd)
+{
+	time_t cutoff = time(NULL) - FILE_TMP_MAX_AGE;
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int fd;
+
+	fd = openat(rootfd, FILE_TMP_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime < cutoff)
+			unlinkat(fd, de->d_name, 0);
+	}
+	closedir(dir);
+}
+
 /* rest is what follows "file://": an absolute directory path. */
 static int file_open(const char *rest, struct objstore **out)
 {
@@ -535,6 +565,7 @@ static int file_open(const char *rest, struct objstore **out)
 		rc = -errno;
 		goto close_root;
 	}
+	file_tmp_sweep(fs->rootfd);
 	*out = &fs->base;
 	return 0;
 close_root:

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char test_dir[256];
@@ -479,6 +480,43 @@ TEST(file_temp_files_left_by_a_crash_are_never_listed)
 	file_store_free(os);
 }
 
+/* Creates a temporary file in the store's hidden directory, aged by age
+ * seconds. */
+static void tmp_file_make(const char *name, time_t age)
+{
+	struct timespec ts[2] = { { .tv_sec = time(NULL) - age },
+				  { .tv_sec = time(NULL) - age } };
+	char path[400];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/store/.objstore-tmp/%s", test_dir,
+		 name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	CHECK(fd >= 0);
+	CHECK_EQ(futimens(fd, ts), 0);
+	close(fd);
+}
+
+TEST(file_open_sweeps_only_old_temp_files)
+{
+	struct objstore *os = file_store_new();
+	char url[300], path[400];
+
+	CHECK(os != NULL);
+	if (os == NULL)
+		return;
+	tmp_file_make("old", 7200);
+	tmp_file_make("fresh", 10);
+	objstore_close(os);
+	snprintf(url, sizeof(url), "file://%s/store", test_dir);
+	CHECK_EQ(objstore_open(url, &os), 0);
+	snprintf(path, sizeof(path), "%s/store/.objstore-tmp/old", test_dir);
+	CHECK(access(path, F_OK) != 0);
+	snprintf(path, sizeof(path), "%s/store/.objstore-tmp/fresh", test_dir);
+	CHECK_EQ(access(path, F_OK), 0);
+	file_store_free(os);
+}
+
 TEST(file_put_leaves_no_temp_file_behind)
 {
 	struct objstore *os = file_store_new();
@@ -635,6 +673,7 @@ TEST_MAIN(put_then_get_returns_the_same_bytes, get_of_a_missing_key_is_enoent,
 	  unknown_schemes_and_relative_paths_are_rejected,
 	  two_opens_of_one_mem_name_share_objects,
 	  file_temp_files_left_by_a_crash_are_never_listed,
+	  file_open_sweeps_only_old_temp_files,
 	  file_put_leaves_no_temp_file_behind,
 	  file_objects_survive_closing_and_reopening_the_store,
 	  file_a_refused_write_fails_cleanly_and_is_logged_once,
