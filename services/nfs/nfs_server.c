@@ -1,0 +1,545 @@
+/*
+ * The gateway's TCP side: listeners on every address of servers.nfs, a
+ * reader thread per connection that reassembles records, and a shared
+ * pool of workers that serve them.
+ *
+ * A reader hands each record to the pool and reads on, so one connection
+ * can have several calls in flight (up to NFS_CONN_INFLIGHT; then it
+ * waits).  Workers write each reply whole under the connection's write
+ * lock, so replies never interleave.  A connection that misbehaves (a
+ * record over the limit, bytes that are not a call) is shut down; its
+ * reader waits for its calls still in the pool, then ends.  The acceptor
+ * joins finished readers, and refuses connections beyond NFS_MAX_CONNS.
+ */
+#include "nfs/nfs.h"
+#include "nfs/nfs_gw.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NFS_WORKERS	   16
+#define NFS_MAX_CONNS	   1024
+#define NFS_CONN_INFLIGHT  16
+#define NFS_RECORD_LIMIT   (NFS_IO_MAX + (64u << 10))
+#define NFS_READER_STACK   (256u << 10)
+#define NFS_ACCEPT_POLL_MS 1000
+
+struct nfs_server;
+
+struct nfs_conn {
+	struct nfs_server *srv;
+	int fd;
+	pthread_t thread;
+	pthread_mutex_t wlock; /* one reply on the socket at a time */
+	pthread_mutex_t lock;  /* inflight */
+	pthread_cond_t cond;
+	int inflight;
+	bool done; /* the reader has ended: join it (under srv->lock) */
+	struct nfs_conn *next;
+};
+
+/* A record on its way to a worker; the job owns buf. */
+struct nfs_job {
+	struct nfs_conn *conn;
+	uint8_t *buf;
+	size_t len;
+	struct nfs_job *next;
+};
+
+struct nfs_server {
+	struct nfs_gw gw;
+	int lfds[CONFIG_MAX_ADDRS];
+	int nlfds;
+	int wake[2]; /* written once to stop the acceptor */
+	pthread_t acceptor;
+	pthread_t workers[NFS_WORKERS];
+	int nworkers;
+	pthread_mutex_t lock; /* the queue, the connection list, stopping */
+	pthread_cond_t cond;
+	struct nfs_job *head, *tail;
+	struct nfs_conn *conns;
+	int nconns;
+	bool stopping;
+};
+
+static int nfs_conn_read_cb(void *arg, void *buf, size_t n)
+{
+	struct nfs_conn *c = arg;
+	uint8_t *p = buf;
+	ssize_t got;
+
+	while (n > 0) {
+		got = recv(c->fd, p, n, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			return -EPIPE;
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+static int nfs_conn_send(struct nfs_conn *c, const uint8_t *buf, size_t len)
+{
+	ssize_t put;
+	int rc = 0;
+
+	pthread_mutex_lock(&c->wlock);
+	while (len > 0) {
+		put = send(c->fd, buf, len, MSG_NOSIGNAL);
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put < 0) {
+			rc = -errno;
+			break;
+		}
+		buf += put;
+		len -= (size_t)put;
+	}
+	pthread_mutex_unlock(&c->wlock);
+	return rc;
+}
+
+static void nfs_job_serve(struct nfs_server *srv, struct nfs_job *job)
+{
+	struct nfs_conn *c = job->conn;
+	struct xdr_enc e;
+	int rc;
+
+	xdr_enc_init(&e);
+	rc = nfs_dispatch(&srv->gw, job->buf, job->len, &e);
+	if (rc == 0)
+		rc = nfs_conn_send(c, e.buf, e.len);
+	else
+		log_debug("nfs: call: connection %d: %s; closing", c->fd,
+			  strerror(-rc));
+	if (rc < 0)
+		shutdown(c->fd, SHUT_RDWR);
+	xdr_enc_fini(&e);
+	free(job->buf);
+	free(job);
+	pthread_mutex_lock(&c->lock);
+	c->inflight--;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void *nfs_worker_main(void *arg)
+{
+	struct nfs_server *srv = arg;
+	struct nfs_job *job;
+
+	for (;;) {
+		pthread_mutex_lock(&srv->lock);
+		while (srv->head == NULL && !srv->stopping)
+			pthread_cond_wait(&srv->cond, &srv->lock);
+		job = srv->head;
+		if (job != NULL) {
+			srv->head = job->next;
+			if (srv->head == NULL)
+				srv->tail = NULL;
+		}
+		pthread_mutex_unlock(&srv->lock);
+		if (job == NULL)
+			return NULL;
+		nfs_job_serve(srv, job);
+	}
+}
+
+/* Hands the record's buffer to a new job; the record starts afresh. */
+static int nfs_conn_enqueue(struct nfs_conn *c, struct oncrpc_record *rec)
+{
+	struct nfs_server *srv = c->srv;
+	struct nfs_job *job;
+
+	job = calloc(1, sizeof(*job));
+	if (job == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&c->lock);
+	while (c->inflight >= NFS_CONN_INFLIGHT)
+		pthread_cond_wait(&c->cond, &c->lock);
+	c->inflight++;
+	pthread_mutex_unlock(&c->lock);
+	job->conn = c;
+	job->buf = rec->buf;
+	job->len = rec->len;
+	rec->buf = NULL;
+	rec->cap = 0;
+	rec->len = 0;
+	pthread_mutex_lock(&srv->lock);
+	if (srv->tail != NULL)
+		srv->tail->next = job;
+	else
+		srv->head = job;
+	srv->tail = job;
+	pthread_cond_signal(&srv->cond);
+	pthread_mutex_unlock(&srv->lock);
+	return 0;
+}
+
+static void *nfs_conn_main(void *arg)
+{
+	struct nfs_conn *c = arg;
+	struct oncrpc_record rec;
+	int rc;
+
+	oncrpc_record_init(&rec, NFS_RECORD_LIMIT);
+	do {
+		rc = oncrpc_record_read(&rec, nfs_conn_read_cb, c);
+		if (rc == 0)
+			rc = nfs_conn_enqueue(c, &rec);
+	} while (rc == 0);
+	if (rc != -EPIPE && rc != -ECONNRESET)
+		log_debug("nfs: connection: fd %d: %s; closing", c->fd,
+			  strerror(-rc));
+	shutdown(c->fd, SHUT_RDWR);
+	oncrpc_record_fini(&rec);
+	pthread_mutex_lock(&c->lock);
+	while (c->inflight > 0)
+		pthread_cond_wait(&c->cond, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_lock(&c->srv->lock);
+	c->done = true;
+	pthread_mutex_unlock(&c->srv->lock);
+	return NULL;
+}
+
+static void nfs_conn_free(struct nfs_conn *c)
+{
+	pthread_join(c->thread, NULL);
+	close(c->fd);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->wlock);
+	free(c);
+}
+
+/* Joins and frees the connections whose readers have ended. */
+static void nfs_conns_reap(struct nfs_server *srv)
+{
+	struct nfs_conn **pp, *c, *dead = NULL;
+
+	pthread_mutex_lock(&srv->lock);
+	for (pp = &srv->conns; (c = *pp) != NULL;) {
+		if (!c->done) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		c->next = dead;
+		dead = c;
+		srv->nconns--;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	while ((c = dead) != NULL) {
+		dead = c->next;
+		nfs_conn_free(c);
+	}
+}
+
+static int nfs_conn_start(struct nfs_server *srv, int fd)
+{
+	struct nfs_conn *c;
+	pthread_attr_t attr;
+	int one = 1, rc;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	c->srv = srv;
+	c->fd = fd;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	pthread_mutex_init(&c->wlock, NULL);
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, NFS_READER_STACK);
+	pthread_mutex_lock(&srv->lock);
+	rc = -pthread_create(&c->thread, &attr, nfs_conn_main, c);
+	if (rc == 0) {
+		c->next = srv->conns;
+		srv->conns = c;
+		srv->nconns++;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	pthread_attr_destroy(&attr);
+	if (rc < 0) {
+		pthread_cond_destroy(&c->cond);
+		pthread_mutex_destroy(&c->lock);
+		pthread_mutex_destroy(&c->wlock);
+		free(c);
+	}
+	return rc;
+}
+
+static void nfs_accept_one(struct nfs_server *srv, int lfd)
+{
+	int fd, n, rc;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	nfs_conns_reap(srv);
+	pthread_mutex_lock(&srv->lock);
+	n = srv->nconns;
+	pthread_mutex_unlock(&srv->lock);
+	if (n >= NFS_MAX_CONNS) {
+		log_debug("nfs: accept: fd %d: %d connections open; refused",
+			  fd, n);
+		close(fd);
+		return;
+	}
+	rc = nfs_conn_start(srv, fd);
+	if (rc < 0) {
+		log_warn("nfs: accept: fd %d: %s", fd, strerror(-rc));
+		close(fd);
+	}
+}
+
+static void *nfs_acceptor_main(void *arg)
+{
+	struct nfs_server *srv = arg;
+	struct pollfd pfd[CONFIG_MAX_ADDRS + 1];
+	int i, n;
+
+	for (i = 0; i < srv->nlfds; i++)
+		pfd[i] = (struct pollfd){ srv->lfds[i], POLLIN, 0 };
+	pfd[srv->nlfds] = (struct pollfd){ srv->wake[0], POLLIN, 0 };
+	for (;;) {
+		n = poll(pfd, (nfds_t)srv->nlfds + 1, NFS_ACCEPT_POLL_MS);
+		if (pfd[srv->nlfds].revents != 0)
+			return NULL;
+		if (n <= 0) {
+			nfs_conns_reap(srv);
+			continue;
+		}
+		for (i = 0; i < srv->nlfds; i++)
+			if (pfd[i].revents & POLLIN)
+				nfs_accept_one(srv, pfd[i].fd);
+	}
+}
+
+static int nfs_listen_one(const char *addr)
+{
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	char host[128], port[16];
+	int fd = -1, one = 1, p, rc;
+
+	rc = config_split_addr(addr, host, sizeof(host), &p);
+	if (rc < 0)
+		return rc;
+	snprintf(port, sizeof(port), "%d", p);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai) != 0)
+		return -EADDRNOTAVAIL;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = -errno;
+		goto free_ai;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+		rc = -errno;
+		close(fd);
+		goto free_ai;
+	}
+	rc = fd;
+free_ai:
+	freeaddrinfo(ai);
+	return rc;
+}
+
+static int nfs_listen_all(struct nfs_server *srv, const struct config *cfg)
+{
+	const struct config_listen *l = &cfg->servers.nfs;
+	int i, fd;
+
+	for (i = 0; i < l->naddrs; i++) {
+		fd = nfs_listen_one(l->addrs[i]);
+		if (fd < 0) {
+			log_err("nfs: listen: %s: %s", l->addrs[i],
+				strerror(-fd));
+			return fd;
+		}
+		srv->lfds[srv->nlfds++] = fd;
+	}
+	return srv->nlfds > 0 ? 0 : -EINVAL;
+}
+
+static void nfs_listeners_close(struct nfs_server *srv)
+{
+	int i;
+
+	for (i = 0; i < srv->nlfds; i++)
+		close(srv->lfds[i]);
+	srv->nlfds = 0;
+}
+
+/* A fresh verifier each start: a client that sees it change resends the
+ * writes it had not committed, which a restart may have lost. */
+static void nfs_verf_make(uint8_t *verf)
+{
+	struct timespec ts;
+	uint64_t v;
+	int i;
+
+	if (getrandom(verf, NFS3_WRITEVERFSIZE, 0) == NFS3_WRITEVERFSIZE)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	v = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	v ^= (uint64_t)getpid() << 48;
+	for (i = 0; i < NFS3_WRITEVERFSIZE; i++)
+		verf[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void nfs_workers_stop(struct nfs_server *srv)
+{
+	int i;
+
+	pthread_mutex_lock(&srv->lock);
+	srv->stopping = true;
+	pthread_cond_broadcast(&srv->cond);
+	pthread_mutex_unlock(&srv->lock);
+	for (i = 0; i < srv->nworkers; i++)
+		pthread_join(srv->workers[i], NULL);
+	srv->nworkers = 0;
+}
+
+static int nfs_threads_start(struct nfs_server *srv)
+{
+	int rc;
+
+	while (srv->nworkers < NFS_WORKERS) {
+		rc = pthread_create(&srv->workers[srv->nworkers], NULL,
+				    nfs_worker_main, srv);
+		if (rc != 0)
+			goto stop_workers;
+		srv->nworkers++;
+	}
+	rc = pthread_create(&srv->acceptor, NULL, nfs_acceptor_main, srv);
+	if (rc != 0)
+		goto stop_workers;
+	return 0;
+stop_workers:
+	nfs_workers_stop(srv);
+	return -rc;
+}
+
+static int nfs_clients_open(struct nfs_server *srv,
+			    const struct service_endpoints *ep)
+{
+	int rc;
+
+	rc = rpc_client_open(ep->metadata, &srv->gw.meta);
+	if (rc < 0)
+		return rc;
+	rc = rpc_client_open(ep->chunk, &srv->gw.chunk);
+	if (rc < 0) {
+		rpc_client_close(srv->gw.meta);
+		return rc;
+	}
+	return 0;
+}
+
+int nfs_service_start(const struct config *cfg,
+		      const struct service_endpoints *ep, void **handle)
+{
+	struct nfs_server *srv;
+	int rc;
+
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_cond_init(&srv->cond, NULL);
+	nfs_verf_make(srv->gw.write_verf);
+	rc = nfs_clients_open(srv, ep);
+	if (rc < 0)
+		goto free_srv;
+	if (pipe2(srv->wake, O_CLOEXEC) < 0) {
+		rc = -errno;
+		goto close_clients;
+	}
+	rc = nfs_listen_all(srv, cfg);
+	if (rc < 0)
+		goto close_listeners;
+	rc = nfs_threads_start(srv);
+	if (rc < 0)
+		goto close_listeners;
+	log_info("nfs: start: %d listeners, %d workers", srv->nlfds,
+		 NFS_WORKERS);
+	*handle = srv;
+	return 0;
+close_listeners:
+	nfs_listeners_close(srv);
+	close(srv->wake[0]);
+	close(srv->wake[1]);
+close_clients:
+	rpc_client_close(srv->gw.chunk);
+	rpc_client_close(srv->gw.meta);
+free_srv:
+	pthread_cond_destroy(&srv->cond);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv);
+	return rc;
+}
+
+/* Shuts every connection down and joins its reader, which first waits
+ * for its calls still in the pool. */
+static void nfs_conns_close(struct nfs_server *srv)
+{
+	struct nfs_conn *c, *all;
+
+	pthread_mutex_lock(&srv->lock);
+	for (c = srv->conns; c != NULL; c = c->next)
+		shutdown(c->fd, SHUT_RDWR);
+	all = srv->conns;
+	srv->conns = NULL;
+	srv->nconns = 0;
+	pthread_mutex_unlock(&srv->lock);
+	while ((c = all) != NULL) {
+		all = c->next;
+		nfs_conn_free(c);
+	}
+}
+
+void nfs_service_stop(void *handle)
+{
+	struct nfs_server *srv = handle;
+	char b = 0;
+
+	if (srv == NULL)
+		return;
+	if (write(srv->wake[1], &b, 1) < 0)
+		log_warn("nfs: stop: wake: %s", strerror(errno));
+	pthread_join(srv->acceptor, NULL);
+	nfs_listeners_close(srv);
+	nfs_conns_close(srv);
+	nfs_workers_stop(srv);
+	close(srv->wake[0]);
+	close(srv->wake[1]);
+	rpc_client_close(srv->gw.chunk);
+	rpc_client_close(srv->gw.meta);
+	pthread_cond_destroy(&srv->cond);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv);
+}
