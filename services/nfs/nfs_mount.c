@@ -61,18 +61,29 @@ static int nfs_mount_step(struct nfs_req *rq, struct nfs_fh *cur,
 	return rc;
 }
 
+/* The root's generation is the filesystem's to choose, so the root is
+ * asked for by name (GetAttrReq.root) rather than by handle. */
 static int nfs_mount_root(struct nfs_req *rq, struct nfs_fh *cur,
 			  uint32_t *type)
 {
+	Zerofs__GetAttrReq req = ZEROFS__GET_ATTR_REQ__INIT;
+	Zerofs__GetAttrReply *rep;
 	struct nfs_res tmp = { 0 };
-	const Zerofs__Attr *attr;
+	Zerofs__Handle h;
 	int rc;
 
 	*cur = (struct nfs_fh){ true, NFS_ROOT_INO, NFS_ROOT_GEN };
-	rc = nfs_getattr(rq, &tmp, cur, &attr);
+	nfs_fh_to_pb(cur, &h);
+	req.fh = &h;
+	req.root = true;
+	rc =
+	    nfs_meta_call(rq, &tmp, ZEROFS__META_METHOD__META_GETATTR,
+			  &req.base, &zerofs__get_attr_reply__descriptor, &rep);
+	if (rc == 0 && rep->attr == NULL)
+		rc = -EBADMSG;
 	if (rc == 0) {
-		cur->gen = attr->gen;
-		*type = attr->type;
+		*cur = (struct nfs_fh){ true, rep->attr->ino, rep->attr->gen };
+		*type = rep->attr->type;
 	}
 	nfs_res_free(&tmp);
 	return rc;
