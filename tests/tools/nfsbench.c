@@ -2,7 +2,7 @@
  * nfsbench: fixed workloads timed through the libnfs client, or the same
  * workloads on a local directory so a run can print the two side by side.
  *
- *	nfsbench -p PORT [-H HOST] [-m MOUNT] WORKLOAD ARGS
+ *	nfsbench -p PORT [-H HOST] [-M MOUNTPORT] [-m MOUNT] WORKLOAD ARGS
  *	nfsbench -L LOCALDIR WORKLOAD ARGS
  *
  *	write FILE MIB	sequential 1 MiB writes, then one COMMIT (fsync)
@@ -21,7 +21,7 @@
 
 #define IO_SIZE (1u << 20)
 
-static struct tool_target target = { "127.0.0.1", 0, "/" };
+static struct tool_target target = { "127.0.0.1", 0, 0, "/" };
 static struct nfs_context *nfs;
 static const char *local_dir;
 static uint8_t *buf;
@@ -207,8 +207,10 @@ static void work_meta(const char *name, long n)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nfsbench (-p PORT [-H HOST] [-m MOUNT] | "
-			"-L LOCALDIR) write|read FILE MIB | meta DIR N\n");
+	fprintf(
+	    stderr,
+	    "usage: nfsbench (-p PORT [-H HOST] [-M MOUNTPORT] [-m MOUNT] | "
+	    "-L LOCALDIR) write|read FILE MIB | meta DIR N\n");
 	exit(2);
 }
 
@@ -216,13 +218,15 @@ int main(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "H:p:m:L:")) != -1) {
+	while ((c = getopt(argc, argv, "H:p:M:m:L:")) != -1) {
 		if (c == 'H')
 			target.host = optarg;
 		else if (c == 'p')
 			target.port = atoi(optarg);
 		else if (c == 'm')
 			target.mount = optarg;
+		else if (c == 'M')
+			target.mport = atoi(optarg);
 		else if (c == 'L')
 			local_dir = optarg;
 		else

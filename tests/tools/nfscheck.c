@@ -5,8 +5,8 @@
  * "ok NAME" or "FAIL NAME" with one line per difference it found, naming
  * the path, what was expected and what came back.
  *
- *	nfscheck -p PORT [-H HOST] [-m MOUNT] [-d DIR] [-s SEED] [-n N]
- *		 CHECK...
+ *	nfscheck -p PORT [-H HOST] [-M MOUNTPORT] [-m MOUNT] [-d DIR] [-s SEED]
+ *[-n N] CHECK...
  *
  * CHECK is sizes, tree, bigdir, rename, remove, symlink, hardlink,
  * truncate, attrs or all.  Exits 0 only if every check passed.
@@ -21,7 +21,7 @@
 
 #define BUF_SIZE (1u << 20)
 
-static struct tool_target target = { "127.0.0.1", 0, "/" };
+static struct tool_target target = { "127.0.0.1", 0, 0, "/" };
 static struct nfs_context *nfs;
 static char base[512];
 static uint64_t seed = 1;
@@ -691,10 +691,11 @@ static int check_run(const char *name)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nfscheck -p PORT [-H HOST] [-m MOUNT] "
-			"[-d DIR] [-s SEED] [-n N] CHECK...\n"
-			"checks: sizes tree bigdir rename remove symlink "
-			"hardlink truncate attrs all\n");
+	fprintf(stderr,
+		"usage: nfscheck -p PORT [-H HOST] [-M MOUNTPORT] [-m MOUNT] "
+		"[-d DIR] [-s SEED] [-n N] CHECK...\n"
+		"checks: sizes tree bigdir rename remove symlink "
+		"hardlink truncate attrs all\n");
 	exit(2);
 }
 
@@ -703,7 +704,7 @@ static void parse_args(int argc, char **argv)
 	int c;
 
 	snprintf(base, sizeof(base), "/nfscheck.%d", (int)getpid());
-	while ((c = getopt(argc, argv, "H:p:m:d:s:n:")) != -1) {
+	while ((c = getopt(argc, argv, "H:p:M:m:d:s:n:")) != -1) {
 		switch (c) {
 		case 'H':
 			target.host = optarg;
@@ -713,6 +714,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'm':
 			target.mount = optarg;
+			break;
+		case 'M':
+			target.mport = atoi(optarg);
 			break;
 		case 'd':
 			snprintf(base, sizeof(base), "%s", optarg);

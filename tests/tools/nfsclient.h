@@ -30,7 +30,8 @@
 
 struct tool_target {
 	const char *host;
-	int port; /* NFS and MOUNT share it */
+	int port;  /* NFS */
+	int mport; /* MOUNT; 0: the NFS port */
 	const char *mount;
 };
 
@@ -48,7 +49,7 @@ static inline struct nfs_context *tool_mount(const struct tool_target *t)
 	}
 	snprintf(url, sizeof(url),
 		 "nfs://%s%s?nfsport=%d&mountport=%d&version=3&autoreconnect=0",
-		 t->host, t->mount, t->port, t->port);
+		 t->host, t->mount, t->port, t->mport ? t->mport : t->port);
 	u = nfs_parse_url_dir(nfs, url);
 	if (!u) {
 		fprintf(stderr, "bad url %s: %s\n", url, nfs_get_error(nfs));

@@ -2,7 +2,7 @@
  * nfstree: moves whole trees through the libnfs client, for the
  * persistence and real-input tests.
  *
- *	nfstree -p PORT [-H HOST] [-m MOUNT] write DIR SEED N
+ *	nfstree -p PORT [-H HOST] [-M MOUNTPORT] [-m MOUNT] write DIR SEED N
  *	nfstree -p PORT ... verify DIR SEED N
  *	nfstree -p PORT ... put LOCALDIR NFSDIR
  *	nfstree -p PORT ... get NFSDIR LOCALDIR
@@ -23,7 +23,7 @@
 #define BUF_SIZE      (1u << 20)
 #define FILES_PER_DIR 50
 
-static struct tool_target target = { "127.0.0.1", 0, "/" };
+static struct tool_target target = { "127.0.0.1", 0, 0, "/" };
 static struct nfs_context *nfs;
 static uint8_t *buf;
 
@@ -344,7 +344,8 @@ static int get_tree(const char *src, const char *dst, mode_t mode)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nfstree -p PORT [-H HOST] [-m MOUNT] CMD ARGS\n"
+	fprintf(stderr, "usage: nfstree -p PORT [-H HOST] [-M MOUNTPORT] [-m "
+			"MOUNT] CMD ARGS\n"
 			"  write DIR SEED N | verify DIR SEED N |\n"
 			"  put LOCALDIR NFSDIR | get NFSDIR LOCALDIR\n");
 	exit(2);
@@ -381,13 +382,15 @@ int main(int argc, char **argv)
 {
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "H:p:m:")) != -1) {
+	while ((c = getopt(argc, argv, "H:p:M:m:")) != -1) {
 		if (c == 'H')
 			target.host = optarg;
 		else if (c == 'p')
 			target.port = atoi(optarg);
 		else if (c == 'm')
 			target.mount = optarg;
+		else if (c == 'M')
+			target.mport = atoi(optarg);
 		else
 			usage();
 	}
