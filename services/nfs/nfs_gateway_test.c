@@ -620,7 +620,7 @@ out:
 TEST(readdir_resumes_from_the_last_cookie_that_fit)
 {
 	struct nfs_fh root, dir, f;
-	char seen[256] = "", name[8];
+	char seen[256] = "", name[16];
 	uint64_t cookie = 0;
 	bool eof = false;
 	int i, calls = 0, fd = conn_open();
