@@ -27,7 +27,7 @@ static int fs_create(struct meta_fs *fs, const struct meta_fs_options *opt)
 	sb.next_ino = META_ROOT_INO + 1;
 	sb.inodes = 1;
 	root.ino = META_ROOT_INO;
-	root.gen = sb.gen;
+	root.gen = META_ROOT_GEN;
 	root.type = META_DIR;
 	root.mode = 0755;
 	root.nlink = 2;

@@ -19,9 +19,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define META_NAME_MAX	  255
-#define META_TARGET_MAX	  4096
-#define META_ROOT_INO	  1
+#define META_NAME_MAX	255
+#define META_TARGET_MAX 4096
+#define META_ROOT_INO	1
+/* The root's handle is fixed, so a gateway can name it without a call. */
+#define META_ROOT_GEN	  1
 #define META_READDIR_MAX  4096
 #define META_EXTENTS_MAX  65536
 #define META_FILES_BUDGET (1ull << 40)

@@ -227,9 +227,11 @@ static int h_flush(void *arg, const ProtobufCMessage *m, struct rpc_reply *out)
 	return rpc_reply_pack(out, &rep.base);
 }
 
+/* No entry for method 0 (META_NONE): the rpc layer answers ENOSYS. */
 #define METHOD(num, desc, fn)                                                  \
-	[ZEROFS__META_METHOD__##num] = { ZEROFS__META_METHOD__##num,           \
-					 &zerofs__##desc##__descriptor, fn }
+	{                                                                      \
+		ZEROFS__META_METHOD__##num, &zerofs__##desc##__descriptor, fn  \
+	}
 
 const struct rpc_method meta_methods[] = {
 	METHOD(META_GETATTR, get_attr_req, meta_h_getattr),
