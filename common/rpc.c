@@ -83,12 +83,17 @@ static int nng_to_errno(int rv)
 static const struct rpc_method *find_method(const struct rpc_server *srv,
 					    uint32_t id)
 {
+	const struct rpc_method *m = NULL;
+
 	if (id < srv->nmethods && srv->methods[id].id == id)
-		return &srv->methods[id];
-	for (size_t i = 0; i < srv->nmethods; i++)
+		m = &srv->methods[id];
+	for (size_t i = 0; m == NULL && i < srv->nmethods; i++)
 		if (srv->methods[i].id == id)
-			return &srv->methods[i];
-	return NULL;
+			m = &srv->methods[i];
+	/* A table may leave slots empty; an empty slot is no method. */
+	if (m != NULL && (m->fn == NULL || m->req_desc == NULL))
+		return NULL;
+	return m;
 }
 
 /* Runs one call and fills `reply`; the bytes it packs stay in `out`. */

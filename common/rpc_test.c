@@ -34,6 +34,7 @@ static int getattr_cb(void *arg, const ProtobufCMessage *m,
 }
 
 static const struct rpc_method methods[] = {
+	{ 0, NULL, NULL },
 	{ ZEROFS__META_METHOD__META_GETATTR, &zerofs__get_attr_req__descriptor,
 	  getattr_cb },
 };
@@ -65,7 +66,7 @@ TEST(a_call_returns_the_handlers_reply)
 	uint64_t size = 0;
 
 	CHECK_EQ(
-	    rpc_server_start("t", "inproc://rpc1", methods, 1, NULL, 2, &srv),
+	    rpc_server_start("t", "inproc://rpc1", methods, 2, NULL, 2, &srv),
 	    0);
 	CHECK_EQ(rpc_client_open("inproc://rpc1", &cli), 0);
 	CHECK_EQ(call_getattr(cli, 21, &size, detail), 0);
@@ -82,7 +83,7 @@ TEST(a_handler_error_arrives_as_errno_and_detail)
 	uint64_t size;
 
 	CHECK_EQ(
-	    rpc_server_start("t", "inproc://rpc2", methods, 1, NULL, 2, &srv),
+	    rpc_server_start("t", "inproc://rpc2", methods, 2, NULL, 2, &srv),
 	    0);
 	CHECK_EQ(rpc_client_open("inproc://rpc2", &cli), 0);
 	CHECK_EQ(call_getattr(cli, 404, &size, detail), -ENOENT);
@@ -99,13 +100,17 @@ TEST(an_unknown_method_is_enosys)
 	ProtobufCMessage *reply;
 
 	CHECK_EQ(
-	    rpc_server_start("t", "inproc://rpc3", methods, 1, NULL, 1, &srv),
+	    rpc_server_start("t", "inproc://rpc3", methods, 2, NULL, 1, &srv),
 	    0);
 	CHECK_EQ(rpc_client_open("inproc://rpc3", &cli), 0);
 	CHECK_EQ(rpc_call(cli, 99, &req.base,
 			  &zerofs__get_attr_reply__descriptor, &reply, NULL, 0),
 		 -ENOSYS);
 	CHECK(reply == NULL);
+	/* An empty slot in the table is no method either. */
+	CHECK_EQ(rpc_call(cli, 0, &req.base,
+			  &zerofs__get_attr_reply__descriptor, &reply, NULL, 0),
+		 -ENOSYS);
 	rpc_client_close(cli);
 	rpc_server_stop(srv);
 }
@@ -160,7 +165,7 @@ TEST(calls_over_tcp_run_in_parallel_on_the_workers)
 	for (int tries = 0; tries < 20 && rc != 0; tries++) {
 		snprintf(url, sizeof(url), "tcp://127.0.0.1:%d",
 			 20000 + rand() % 40000);
-		rc = rpc_server_start("t", url, methods, 1, NULL, 8, &srv);
+		rc = rpc_server_start("t", url, methods, 2, NULL, 8, &srv);
 	}
 	CHECK_EQ(rc, 0);
 	if (rc != 0)
