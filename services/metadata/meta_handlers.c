@@ -66,7 +66,10 @@ int meta_h_getattr(void *arg, const ProtobufCMessage *m, struct rpc_reply *out)
 	Zerofs__Attr a;
 	int rc;
 
-	rc = meta_handle_in(req->fh, &h);
+	/* `root` asks for the root directory whatever the handle says. */
+	h.ino = META_ROOT_INO;
+	h.gen = META_ROOT_GEN;
+	rc = req->root ? 0 : meta_handle_in(req->fh, &h);
 	if (rc == 0)
 		rc = meta_fs_getattr(SVC(arg)->fs, &h, &in);
 	if (rc < 0)

@@ -84,7 +84,10 @@ static int h_statfs(void *arg, const ProtobufCMessage *m, struct rpc_reply *out)
 	Zerofs__Attr a;
 	int rc;
 
-	rc = meta_handle_in(req->fh, &h);
+	/* The figures are filesystem-wide: without a handle, the root's. */
+	h.ino = META_ROOT_INO;
+	h.gen = META_ROOT_GEN;
+	rc = req->fh != NULL ? meta_handle_in(req->fh, &h) : 0;
 	if (rc == 0)
 		rc = meta_fs_statfs(SVC(arg)->fs, &h, &st, &in);
 	if (rc < 0)
