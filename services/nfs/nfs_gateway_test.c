@@ -14,13 +14,15 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #define MOCK_INODES 32
 #define MOCK_GEN    7
-#define MOCK_DATA   4096
+#define MOCK_DATA   (1 << 20)
 
 struct mock_inode {
 	bool used;
@@ -224,6 +226,53 @@ static int mock_write(void *arg, const ProtobufCMessage *m,
 	return rpc_reply_pack(out, &rep.base);
 }
 
+static int mock_setattr(void *arg, const ProtobufCMessage *m,
+			struct rpc_reply *out)
+{
+	const Zerofs__SetAttrReq *req = (const void *)m;
+	Zerofs__SetAttrReply rep = ZEROFS__SET_ATTR_REPLY__INIT;
+	struct mock_inode *in;
+	Zerofs__Attr before;
+	int err;
+
+	(void)arg;
+	in = mock_get(req->fh, &err);
+	if (in == NULL)
+		return rpc_reply_error(out, err, "setattr");
+	before = in->attr;
+	if (req->valid & ZEROFS__SET_ATTR_BIT__SA_MODE)
+		in->attr.mode = req->mode;
+	if (req->valid & ZEROFS__SET_ATTR_BIT__SA_MTIME)
+		in->attr.mtime_sec = req->mtime_sec;
+	rep.before = &before;
+	rep.attr = &in->attr;
+	return rpc_reply_pack(out, &rep.base);
+}
+
+static int mock_truncate(void *arg, const ProtobufCMessage *m,
+			 struct rpc_reply *out)
+{
+	const Zerofs__ChunkTruncateReq *req = (const void *)m;
+	Zerofs__ChunkTruncateReply rep = ZEROFS__CHUNK_TRUNCATE_REPLY__INIT;
+	struct mock_inode *in;
+	Zerofs__Attr before;
+	int err;
+
+	(void)arg;
+	in = mock_get(req->fh, &err);
+	if (in == NULL)
+		return rpc_reply_error(out, err, "truncate");
+	if (req->size > MOCK_DATA)
+		return rpc_reply_error(out, -EFBIG, "truncate");
+	before = in->attr;
+	if (req->size > in->attr.size)
+		memset(in->data + in->attr.size, 0, req->size - in->attr.size);
+	in->attr.size = req->size;
+	rep.before = &before;
+	rep.attr = &in->attr;
+	return rpc_reply_pack(out, &rep.base);
+}
+
 /* Handlers run on several threads; one lock keeps the namespace whole. */
 #define MOCK_LOCKED(fn)                                                        \
 	static int fn##_locked(void *arg, const ProtobufCMessage *m,           \
@@ -241,6 +290,8 @@ MOCK_LOCKED(mock_create)
 MOCK_LOCKED(mock_readdir)
 MOCK_LOCKED(mock_read)
 MOCK_LOCKED(mock_write)
+MOCK_LOCKED(mock_setattr)
+MOCK_LOCKED(mock_truncate)
 
 static const struct rpc_method mock_meta_methods[] = {
 	{ ZEROFS__META_METHOD__META_GETATTR, &zerofs__get_attr_req__descriptor,
@@ -253,6 +304,8 @@ static const struct rpc_method mock_meta_methods[] = {
 	  mock_readdir_locked },
 	{ ZEROFS__META_METHOD__META_FLUSH, &zerofs__flush_req__descriptor,
 	  mock_flush },
+	{ ZEROFS__META_METHOD__META_SETATTR, &zerofs__set_attr_req__descriptor,
+	  mock_setattr_locked },
 };
 
 static const struct rpc_method mock_chunk_methods[] = {
@@ -260,6 +313,8 @@ static const struct rpc_method mock_chunk_methods[] = {
 	  mock_read_locked },
 	{ ZEROFS__CHUNK_METHOD__CHUNK_WRITE, &zerofs__write_req__descriptor,
 	  mock_write_locked },
+	{ ZEROFS__CHUNK_METHOD__CHUNK_TRUNCATE,
+	  &zerofs__chunk_truncate_req__descriptor, mock_truncate_locked },
 };
 
 static struct {
@@ -305,9 +360,9 @@ static bool env_up(void)
 	snprintf(ep.metadata, sizeof(ep.metadata), "inproc://nfs-test-meta");
 	snprintf(ep.chunk, sizeof(ep.chunk), "inproc://nfs-test-chunk");
 	snprintf(ep.flusher, sizeof(ep.flusher), "inproc://nfs-test-flusher");
-	if (rpc_server_start("mock-meta", ep.metadata, mock_meta_methods, 5,
+	if (rpc_server_start("mock-meta", ep.metadata, mock_meta_methods, 6,
 			     NULL, 4, &env.meta) < 0 ||
-	    rpc_server_start("mock-chunk", ep.chunk, mock_chunk_methods, 2,
+	    rpc_server_start("mock-chunk", ep.chunk, mock_chunk_methods, 3,
 			     NULL, 4, &env.chunk) < 0)
 		return false;
 	config_defaults(&cfg, "/tmp/nfs-gateway-test");
@@ -887,6 +942,47 @@ TEST(random_arguments_get_answers_and_the_server_lives_on)
 	close(fd);
 }
 
+/* Runs a shell command line and returns its exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* libnfs 4.0 takes what comes before a URL's last slash as the export,
+ * so a file at the root is written "//name" (export "/"). */
+TEST(libnfs_tools_copy_list_and_read_back_a_file)
+{
+	char dir[] = "/tmp/nfs-gateway-test-XXXXXX";
+
+	CHECK(env_up());
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK_EQ(sh("head -c 300000 /dev/urandom > %s/in", dir), 0);
+	CHECK_EQ(sh("timeout 20 nfs-cp %s/in 'nfs://127.0.0.1//tool"
+		    "?nfsport=%d&mountport=%d&version=3' >/dev/null 2>&1",
+		    dir, env.port, env.port),
+		 0);
+	CHECK_EQ(sh("timeout 20 nfs-cat 'nfs://127.0.0.1//tool"
+		    "?nfsport=%d&mountport=%d&version=3' > %s/out 2>/dev/null",
+		    env.port, env.port, dir),
+		 0);
+	CHECK_EQ(sh("cmp -s %s/in %s/out", dir, dir), 0);
+	CHECK_EQ(sh("timeout 20 nfs-ls 'nfs://127.0.0.1/"
+		    "?nfsport=%d&mountport=%d&version=3' 2>/dev/null "
+		    "| grep -q ' tool$'",
+		    env.port, env.port),
+		 0);
+	sh("rm -rf %s", dir);
+}
+
 TEST(stop_closes_open_connections)
 {
 	struct oncrpc_record rec;
@@ -921,5 +1017,6 @@ TEST_MAIN(null_call_succeeds_with_an_empty_body,
 	  arguments_cut_short_are_garbage_args,
 	  record_claiming_2_gib_closes_only_its_connection,
 	  reply_message_from_a_client_closes_the_connection,
+	  libnfs_tools_copy_list_and_read_back_a_file,
 	  random_arguments_get_answers_and_the_server_lives_on,
 	  stop_closes_open_connections)
