@@ -90,8 +90,8 @@ static void nfs_proc_serve(struct nfs_gw *gw, const struct oncrpc_call *call,
 	r.err = proc->run(&rq, a, &r);
 	r.status = nfs_status_from_errno(r.err);
 	if (r.err < 0 && nfs_err_is_client(r.err))
-		log_debug("nfs: %s: xid %u: %s", proc->name, call->xid,
-			  strerror(-r.err));
+		log_debug("nfs: %s: ino %llu: %s", proc->name,
+			  (unsigned long long)a->fh.ino, strerror(-r.err));
 	oncrpc_reply_accepted(e, call->xid, RPC_SUCCESS);
 	if (pg->nfsstat && proc != &nfs_proc_null)
 		xdr_put_u32(e, r.status);
