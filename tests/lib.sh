@@ -253,9 +253,16 @@ check_alive() {
 	done
 }
 
-# The URL libnfs tools take for path $1 ("/" by default).
+# The URL libnfs tools take for path $1 ("/" by default).  The tools
+# mount everything before the last "/" of a file URL, so a file at the
+# top ("/f") would mean mounting "", which libnfs refuses on its own side
+# ("Export is empty"); "//f" makes it mount "/" instead.
 nfs_url() {
 	local path=${1:-/}
+	case $path in
+	/*/* | /) ;;
+	/*) path=/$path ;;
+	esac
 	echo "nfs://127.0.0.1$path?nfsport=$NFS_PORT&mountport=$NFS_PORT&version=3"
 }
 
