@@ -38,7 +38,7 @@ bench() {
 	awk -v n="$name" -v u="$unit" -v z="${z#* }" -v l="${l#* }" \
 		'BEGIN { z += 0; l += 0;
 		printf "%s: zerofs %.1f %s, local %.1f %s, ratio %.3f\n",
-		n, z, u, l, u, l > 0 ? z / l : 0 }'
+		n, z, u, l, u, (l > 0 ? z / l : 0) }'
 }
 
 bench "sequential write 1 GiB + COMMIT" MB/s write /bench.dat "$BENCH_MIB"
