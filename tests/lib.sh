@@ -249,7 +249,8 @@ check_alive() {
 	local entry
 	for entry in "${LIB_PIDS[@]}"; do
 		kill -0 "${entry##*:}" 2>/dev/null ||
-			fail "${entry%%:*} (pid ${entry##*:}) is no longer running"
+			fail "${entry%%:*} (pid ${entry##*:}) is no longer" \
+				"running"
 	done
 }
 
@@ -263,7 +264,8 @@ nfs_url() {
 	/*/* | /) ;;
 	/*) path=/$path ;;
 	esac
-	echo "nfs://127.0.0.1$path?nfsport=$NFS_PORT&mountport=$NFS_PORT&version=3"
+	echo "nfs://127.0.0.1$path?nfsport=$NFS_PORT&mountport=$NFS_PORT$(
+	)&version=3"
 }
 
 # Runs the nfscheck tool against the running server, mounting $MOUNT

@@ -22,8 +22,9 @@ echo hello >"$T/hello.txt"
 nfs-cp "$T/hello.txt" "$(nfs_url /sub/t/a/hello.txt)" ||
 	fail "nfs-cp into /sub/t/a"
 # Mounting the subdirectory: the file is at the root of that mount.
-nfs-cat "nfs://127.0.0.1/sub/t/a/hello.txt?nfsport=$NFS_PORT&mountport=$NFS_PORT&version=3" \
-	>"$T/h1" || fail "nfs-cat through a mount of /sub/t/a"
+nfs-cat "$(nfs_url /sub/t/a/hello.txt)" >"$T/h1" ||
+	fail "nfs-cat through a mount of /sub/t/a"
+cmp -s "$T/hello.txt" "$T/h1" || fail "hello.txt reads back different"
 MOUNT=/sub/t/a nfscheck -d /x symlink >"$T/sub.txt" ||
 	fail "nfscheck with the mount at /sub/t/a: $(cat "$T/sub.txt")"
 nfs-ls "$(nfs_url /sub/t/a/x)" | grep -q sl ||

@@ -22,8 +22,8 @@ for old in $(grep -oE '[0-9a-z.]+:[0-9]+' "$T/init.yaml" |
 done
 cp "$T/init.yaml" "$CONFIG"
 for old in "${!map[@]}"; do
-	sed -i -E "s#(127\.0\.0\.1|localhost|0\.0\.0\.0):$old\b#127.0.0.1:${map[$old]}#g" \
-		"$CONFIG"
+	host='(127\.0\.0\.1|localhost|0\.0\.0\.0)'
+	sed -i -E "s#$host:$old\b#127.0.0.1:${map[$old]}#g" "$CONFIG"
 done
 NFS_PORT=${map[2049]:-}
 log "changed lines: $(diff "$T/init.yaml" "$CONFIG" | grep -c '^>')"

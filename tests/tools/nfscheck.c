@@ -5,147 +5,13 @@
  * "ok NAME" or "FAIL NAME" with one line per difference it found, naming
  * the path, what was expected and what came back.
  *
- *	nfscheck -p PORT [-H HOST] [-M MOUNTPORT] [-m MOUNT] [-d DIR] [-s SEED]
- *[-n N] CHECK...
+ *	nfscheck -p PORT [-H HOST] [-M MOUNTPORT] [-m MOUNT] [-d DIR]
+ *		 [-s SEED] [-n N] CHECK...
  *
- * CHECK is sizes, tree, bigdir, rename, remove, symlink, hardlink,
- * truncate, attrs or all.  Exits 0 only if every check passed.
+ * CHECK is sizes, tree, bigdir (N entries, 10,000 by default), rename,
+ * remove, symlink, hardlink, truncate, attrs or all.
  */
-#include "nfsclient.h"
-
-#include <fcntl.h>
-#include <getopt.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <unistd.h>
-
-#define BUF_SIZE (1u << 20)
-
-static struct tool_target target = { "127.0.0.1", 0, 0, "/" };
-static struct nfs_context *nfs;
-static char base[512];
-static uint64_t seed = 1;
-static int bigdir_entries = 10000;
-static uint8_t *buf;
-static int check_errors;
-
-/* Reports one difference; the current check will be marked FAIL. */
-__attribute__((format(printf, 1, 2))) static void differ(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("  ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-	check_errors++;
-}
-
-/* base/name, in one of a few rotating static buffers. */
-static const char *at(const char *name)
-{
-	static char paths[8][1024];
-	static int next;
-	char *p = paths[next++ % 8];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", base, name);
-	return p;
-}
-
-/* Expects call result r to be want (0 or a negative errno). */
-static int expect_rc(const char *what, const char *path, int r, int want)
-{
-	if (r == want)
-		return 0;
-	differ("%s %s: got %d (%s), want %d (%s)", what, path, r,
-	       r < 0 ? strerror(-r) : "success", want,
-	       want < 0 ? strerror(-want) : "success");
-	return -1;
-}
-
-static int stat_path(const char *path, struct nfs_stat_64 *st)
-{
-	int r = nfs_lstat64(nfs, path, st);
-
-	if (r != 0)
-		differ("lstat %s: %s", path, nfs_get_error(nfs));
-	return r;
-}
-
-/* Creates path holding len bytes of content key, COMMITs it. */
-static int put_file(const char *path, uint64_t key, uint64_t len)
-{
-	struct nfsfh *fh;
-	int r = nfs_create(nfs, path, O_RDWR | O_CREAT | O_TRUNC, 0644, &fh);
-
-	if (r != 0) {
-		differ("create %s: %s", path, nfs_get_error(nfs));
-		return r;
-	}
-	r = tool_write_content(nfs, fh, path, key, len, buf, BUF_SIZE);
-	if (r == 0 && (r = nfs_fsync(nfs, fh)) != 0)
-		differ("fsync %s: %s", path, nfs_get_error(nfs));
-	else if (r != 0)
-		differ("write %s failed", path);
-	nfs_close(nfs, fh);
-	return r;
-}
-
-/* Reads all of path into dst (at most cap bytes); sets *len. */
-static int get_file(struct nfs_context *c, const char *path, uint8_t *dst,
-		    size_t cap, size_t *len)
-{
-	struct nfsfh *fh;
-	int r = nfs_open(c, path, O_RDONLY, &fh);
-
-	*len = 0;
-	if (r != 0) {
-		differ("open %s: %s", path, nfs_get_error(c));
-		return r;
-	}
-	while (*len < cap) {
-		r = nfs_pread(c, fh, *len, cap - *len, dst + *len);
-		if (r <= 0)
-			break;
-		*len += (size_t)r;
-	}
-	if (r < 0)
-		differ("read %s at %zu: %s", path, *len, nfs_get_error(c));
-	nfs_close(c, fh);
-	return r < 0 ? r : 0;
-}
-
-/* Compares len bytes at off of got against want; names the first
- * differing offset. */
-static int same_bytes(const char *path, const uint8_t *got, const uint8_t *want,
-		      size_t off, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (got[off + i] != want[off + i]) {
-			differ("%s: byte %zu is 0x%02x, want 0x%02x", path,
-			       off + i, got[off + i], want[off + i]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Expects path to hold exactly len bytes of content key (len small). */
-static int expect_content(const char *path, uint64_t key, size_t len)
-{
-	static uint8_t got[BUF_SIZE], want[BUF_SIZE];
-	size_t n;
-
-	if (get_file(nfs, path, got, sizeof(got), &n) != 0)
-		return -1;
-	if (n != len) {
-		differ("%s: %zu bytes, want %zu", path, n, len);
-		return -1;
-	}
-	tool_content(key, 0, want, len);
-	return same_bytes(path, got, want, 0, len);
-}
+#include "checkkit.h"
 
 static int sizes_verify(struct nfs_context *c, const char *path, uint64_t key,
 			uint64_t len)
@@ -249,7 +115,7 @@ static void listing_name(struct listing *l, const char *name)
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return;
 	i = name[0] == 'f' ? strtol(name + 1, &end, 10) : -1;
-	if (i < 0 || i >= bigdir_entries || *end != '\0') {
+	if (i < 0 || i >= check_count || *end != '\0') {
 		if (l->extra++ < 5)
 			differ("unexpected entry \"%s\"", name);
 		return;
@@ -387,7 +253,7 @@ static void listing_judge(const char *how, struct listing *l)
 {
 	int bad = 0;
 
-	for (int i = 0; i < bigdir_entries; i++) {
+	for (int i = 0; i < check_count; i++) {
 		if (l->seen[i] == 1)
 			continue;
 		if (bad++ < 5)
@@ -405,7 +271,7 @@ static void bigdir_list_raw(const char *mntpath, nfs_fh3 *fh, int plus)
 	struct listing l = { 0 };
 	struct rpc_context *rpc;
 
-	l.seen = calloc((size_t)bigdir_entries, sizeof(int));
+	l.seen = calloc((size_t)check_count, sizeof(int));
 	rpc = tool_rpc_connect(target.host, target.port, NFS_PROGRAM, NFS_V3);
 	if (rpc && l.seen && list_raw(rpc, fh, plus, &l) == 0)
 		listing_judge(plus ? "READDIRPLUS" : "READDIR", &l);
@@ -423,7 +289,7 @@ static void bigdir_list_opendir(void)
 	struct nfsdir *d;
 	struct nfsdirent *e;
 
-	l.seen = calloc((size_t)bigdir_entries, sizeof(int));
+	l.seen = calloc((size_t)check_count, sizeof(int));
 	if (!l.seen || nfs_opendir(nfs, at("big"), &d) != 0) {
 		differ("opendir %s: %s", at("big"), nfs_get_error(nfs));
 		free(l.seen);
@@ -436,7 +302,7 @@ static void bigdir_list_opendir(void)
 	free(l.seen);
 }
 
-/* A directory of bigdir_entries files, listed completely three ways. */
+/* A directory of check_count files, listed completely three ways. */
 static void check_bigdir(void)
 {
 	char name[64], mntpath[1200];
@@ -445,7 +311,7 @@ static void check_bigdir(void)
 
 	if (expect_rc("mkdir", at("big"), nfs_mkdir(nfs, at("big")), 0))
 		return;
-	for (int i = 0; i < bigdir_entries; i++) {
+	for (int i = 0; i < check_count; i++) {
 		snprintf(name, sizeof(name), "big/f%05d", i);
 		if (nfs_create(nfs, at(name), O_RDWR | O_CREAT | O_EXCL, 0644,
 			       &fh) != 0) {
@@ -462,14 +328,6 @@ static void check_bigdir(void)
 	bigdir_list_raw(mntpath, &dirfh, 0);
 	bigdir_list_raw(mntpath, &dirfh, 1);
 	free(dirfh.data.data_val);
-}
-
-static void expect_gone(const char *path)
-{
-	struct nfs_stat_64 st;
-
-	expect_rc("lstat of removed", path, nfs_lstat64(nfs, path, &st),
-		  -ENOENT);
 }
 
 /* Rename within a directory, across directories, over an existing
@@ -656,10 +514,7 @@ static void check_attrs(void)
 		expect_attr(at("attrdir"), "mode", st.nfs_mode & 07777, 0711);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} checks[] = {
+static const struct checkkit_check checks[] = {
 	{ "sizes", check_sizes },	{ "tree", check_tree },
 	{ "bigdir", check_bigdir },	{ "rename", check_rename },
 	{ "remove", check_remove },	{ "symlink", check_symlink },
@@ -667,91 +522,8 @@ static const struct {
 	{ "attrs", check_attrs },
 };
 
-static int check_run(const char *name)
-{
-	int before = check_errors;
-
-	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
-		if (strcmp(name, checks[i].name) != 0 && strcmp(name, "all"))
-			continue;
-		before = check_errors;
-		checks[i].fn();
-		printf("%s %s\n", check_errors == before ? "ok  " : "FAIL",
-		       checks[i].name);
-		fflush(stdout);
-		if (strcmp(name, "all") != 0)
-			return 0;
-	}
-	if (strcmp(name, "all") != 0) {
-		fprintf(stderr, "nfscheck: unknown check %s\n", name);
-		return -1;
-	}
-	return 0;
-}
-
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: nfscheck -p PORT [-H HOST] [-M MOUNTPORT] [-m MOUNT] "
-		"[-d DIR] [-s SEED] [-n N] CHECK...\n"
-		"checks: sizes tree bigdir rename remove symlink "
-		"hardlink truncate attrs all\n");
-	exit(2);
-}
-
-static void parse_args(int argc, char **argv)
-{
-	int c;
-
-	snprintf(base, sizeof(base), "/nfscheck.%d", (int)getpid());
-	while ((c = getopt(argc, argv, "H:p:M:m:d:s:n:")) != -1) {
-		switch (c) {
-		case 'H':
-			target.host = optarg;
-			break;
-		case 'p':
-			target.port = atoi(optarg);
-			break;
-		case 'm':
-			target.mount = optarg;
-			break;
-		case 'M':
-			target.mport = atoi(optarg);
-			break;
-		case 'd':
-			snprintf(base, sizeof(base), "%s", optarg);
-			break;
-		case 's':
-			seed = strtoull(optarg, NULL, 0);
-			break;
-		case 'n':
-			bigdir_entries = atoi(optarg);
-			break;
-		default:
-			usage();
-		}
-	}
-	if (target.port <= 0 || optind >= argc || bigdir_entries < 1 ||
-	    bigdir_entries > 99999)
-		usage();
-}
-
 int main(int argc, char **argv)
 {
-	int rc = 0;
-
-	parse_args(argc, argv);
-	buf = malloc(BUF_SIZE);
-	if (!buf || sodium_init() < 0)
-		return 1;
-	nfs = tool_mount(&target);
-	if (!nfs)
-		return 1;
-	if (expect_rc("mkdir", base, nfs_mkdir(nfs, base), 0) != 0)
-		rc = 1;
-	for (int i = optind; i < argc && rc == 0; i++)
-		rc = check_run(argv[i]) != 0;
-	nfs_destroy_context(nfs);
-	free(buf);
-	return rc != 0 || check_errors != 0;
+	return checkkit_main("nfscheck", argc, argv, checks,
+			     sizeof(checks) / sizeof(checks[0]));
 }
