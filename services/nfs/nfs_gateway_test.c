@@ -383,6 +383,61 @@ TEST(reply_message_from_a_client_closes_the_connection)
 	close(fd);
 }
 
+/* Writes `len` zero bytes at offset 0 in one WRITE; returns nfsstat3. */
+static int write_fill(int fd, const struct nfs_fh *fh, uint32_t len)
+{
+	struct oncrpc_record rec;
+	struct xdr_enc e;
+	struct xdr_dec d;
+	uint32_t st = 99;
+	uint8_t *data = calloc(1, len);
+
+	call_start(&e, NFS_PROGRAM, NFS_V3, NFSPROC3_WRITE);
+	nfs_fh_encode(&e, fh->ino, fh->gen);
+	xdr_put_u64(&e, 0);
+	xdr_put_u32(&e, len);
+	xdr_put_u32(&e, UNSTABLE);
+	xdr_put_opaque_var(&e, data, len);
+	if (call_send(fd, &e, &rec, &d) == RPC_SUCCESS)
+		xdr_u32(&d, &st);
+	oncrpc_record_fini(&rec);
+	free(data);
+	return (int)st;
+}
+
+TEST(client_that_stops_reading_stalls_only_its_connection)
+{
+	struct oncrpc_record rec;
+	struct nfs_fh root, f;
+	struct xdr_enc e;
+	struct xdr_dec d;
+	int i, rc, fd = conn_open(), lazy = conn_open();
+
+	root = root_fh(fd);
+	CHECK_EQ(create_file(fd, &root, "big", NFSPROC3_CREATE, &f), NFS3_OK);
+	CHECK_EQ(write_fill(fd, &f, NFS_IO_MAX), NFS3_OK);
+	/* 64 MiB of READ replies that are never read. */
+	for (i = 0; i < 64; i++) {
+		call_start(&e, NFS_PROGRAM, NFS_V3, NFSPROC3_READ);
+		nfs_fh_encode(&e, f.ino, f.gen);
+		xdr_put_u64(&e, 0);
+		xdr_put_u32(&e, NFS_IO_MAX);
+		oncrpc_record_seal(&e);
+		CHECK(send(lazy, e.buf, e.len, MSG_NOSIGNAL) == (ssize_t)e.len);
+		xdr_enc_fini(&e);
+	}
+	usleep(200 * 1000);
+	for (i = 0, rc = RPC_SUCCESS; i < 20 && rc == RPC_SUCCESS; i++) {
+		call_start(&e, NFS_PROGRAM, NFS_V3, NFSPROC3_GETATTR);
+		nfs_fh_encode(&e, f.ino, f.gen);
+		rc = call_send(fd, &e, &rec, &d);
+		oncrpc_record_fini(&rec);
+	}
+	CHECK_EQ(rc, RPC_SUCCESS);
+	close(lazy);
+	close(fd);
+}
+
 TEST(stop_closes_open_connections)
 {
 	struct oncrpc_record rec;
@@ -417,4 +472,5 @@ TEST_MAIN(null_call_succeeds_with_an_empty_body,
 	  arguments_cut_short_are_garbage_args,
 	  record_claiming_2_gib_closes_only_its_connection,
 	  reply_message_from_a_client_closes_the_connection,
+	  client_that_stops_reading_stalls_only_its_connection,
 	  stop_closes_open_connections)

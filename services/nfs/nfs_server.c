@@ -5,8 +5,9 @@
  *
  * A reader hands each record to the pool and reads on, so one connection
  * can have several calls in flight (up to NFS_CONN_INFLIGHT; then it
- * waits).  Workers write each reply whole under the connection's write
- * lock, so replies never interleave.  A connection that misbehaves (a
+ * waits).  Workers queue each reply whole for the connection's writer
+ * thread, so replies never interleave and a client that stops reading
+ * stalls only its own connection.  A connection that misbehaves (a
  * record over the limit, bytes that are not a call) is shut down; its
  * reader waits for its calls still in the pool, then ends.  The acceptor
  * joins finished readers, and refuses connections beyond NFS_MAX_CONNS.
@@ -40,15 +41,24 @@
 
 struct nfs_server;
 
+/* A reply waiting for the connection's writer; it owns buf. */
+struct nfs_out {
+	uint8_t *buf;
+	size_t len;
+	struct nfs_out *next;
+};
+
 struct nfs_conn {
 	struct nfs_server *srv;
 	int fd;
-	pthread_t thread;
-	pthread_mutex_t wlock; /* one reply on the socket at a time */
-	pthread_mutex_t lock;  /* inflight */
+	pthread_t thread; /* the reader */
+	pthread_t writer;
+	pthread_mutex_t lock; /* inflight, the reply queue, ending */
 	pthread_cond_t cond;
-	int inflight;
-	bool done; /* the reader has ended: join it (under srv->lock) */
+	int inflight; /* calls read and not yet answered or dropped */
+	struct nfs_out *out_head, *out_tail;
+	bool ending; /* no more replies will come: the writer may end */
+	bool done;   /* the reader has ended: join it (under srv->lock) */
 	struct nfs_conn *next;
 };
 
@@ -96,25 +106,90 @@ static int nfs_conn_read_cb(void *arg, void *buf, size_t n)
 	return 0;
 }
 
+/* Writes a whole reply; only the connection's writer calls it. */
 static int nfs_conn_send(struct nfs_conn *c, const uint8_t *buf, size_t len)
 {
 	ssize_t put;
-	int rc = 0;
 
-	pthread_mutex_lock(&c->wlock);
 	while (len > 0) {
 		put = send(c->fd, buf, len, MSG_NOSIGNAL);
 		if (put < 0 && errno == EINTR)
 			continue;
-		if (put < 0) {
-			rc = -errno;
-			break;
-		}
+		if (put < 0)
+			return -errno;
 		buf += put;
 		len -= (size_t)put;
 	}
-	pthread_mutex_unlock(&c->wlock);
-	return rc;
+	return 0;
+}
+
+/* One call fewer in flight: wakes a reader waiting for room or for the
+ * last reply. */
+static void nfs_conn_call_done(struct nfs_conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->inflight--;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Hands a reply to the writer, so that a client that does not read its
+ * replies blocks only its own connection, never a worker. */
+static void nfs_conn_reply_queue(struct nfs_conn *c, struct xdr_enc *e)
+{
+	struct nfs_out *o = calloc(1, sizeof(*o));
+
+	if (o == NULL) {
+		shutdown(c->fd, SHUT_RDWR);
+		nfs_conn_call_done(c);
+		return;
+	}
+	o->buf = e->buf;
+	o->len = e->len;
+	xdr_enc_init(e);
+	pthread_mutex_lock(&c->lock);
+	if (c->out_tail != NULL)
+		c->out_tail->next = o;
+	else
+		c->out_head = o;
+	c->out_tail = o;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static struct nfs_out *nfs_conn_reply_next(struct nfs_conn *c)
+{
+	struct nfs_out *o;
+
+	pthread_mutex_lock(&c->lock);
+	while (c->out_head == NULL && !c->ending)
+		pthread_cond_wait(&c->cond, &c->lock);
+	o = c->out_head;
+	if (o != NULL) {
+		c->out_head = o->next;
+		if (c->out_head == NULL)
+			c->out_tail = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return o;
+}
+
+static void *nfs_conn_writer_main(void *arg)
+{
+	struct nfs_conn *c = arg;
+	struct nfs_out *o;
+	bool broken = false;
+
+	while ((o = nfs_conn_reply_next(c)) != NULL) {
+		if (!broken && nfs_conn_send(c, o->buf, o->len) < 0) {
+			broken = true;
+			shutdown(c->fd, SHUT_RDWR);
+		}
+		free(o->buf);
+		free(o);
+		nfs_conn_call_done(c);
+	}
+	return NULL;
 }
 
 static void nfs_job_serve(struct nfs_server *srv, struct nfs_job *job)
@@ -125,20 +200,17 @@ static void nfs_job_serve(struct nfs_server *srv, struct nfs_job *job)
 
 	xdr_enc_init(&e);
 	rc = nfs_dispatch(&srv->gw, job->buf, job->len, &e);
-	if (rc == 0)
-		rc = nfs_conn_send(c, e.buf, e.len);
-	else
+	if (rc == 0) {
+		nfs_conn_reply_queue(c, &e);
+	} else {
 		log_debug("nfs: call: connection %d: %s; closing", c->fd,
 			  strerror(-rc));
-	if (rc < 0)
 		shutdown(c->fd, SHUT_RDWR);
+		nfs_conn_call_done(c);
+	}
 	xdr_enc_fini(&e);
 	free(job->buf);
 	free(job);
-	pthread_mutex_lock(&c->lock);
-	c->inflight--;
-	pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
 }
 
 static void *nfs_worker_main(void *arg)
@@ -194,9 +266,10 @@ static int nfs_conn_enqueue(struct nfs_conn *c, struct oncrpc_record *rec)
 	return 0;
 }
 
-static void *nfs_conn_main(void *arg)
+/* Reads records until the stream ends or misbehaves, then waits for the
+ * calls it handed out and lets the writer finish. */
+static void nfs_conn_read_loop(struct nfs_conn *c)
 {
-	struct nfs_conn *c = arg;
 	struct oncrpc_record rec;
 	int rc;
 
@@ -209,12 +282,33 @@ static void *nfs_conn_main(void *arg)
 	if (rc != -EPIPE && rc != -ECONNRESET)
 		log_debug("nfs: connection: fd %d: %s; closing", c->fd,
 			  strerror(-rc));
-	shutdown(c->fd, SHUT_RDWR);
 	oncrpc_record_fini(&rec);
+}
+
+static void *nfs_conn_main(void *arg)
+{
+	struct nfs_conn *c = arg;
+	pthread_attr_t attr;
+	bool writer;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, NFS_READER_STACK);
+	writer =
+	    pthread_create(&c->writer, &attr, nfs_conn_writer_main, c) == 0;
+	pthread_attr_destroy(&attr);
+	if (writer)
+		nfs_conn_read_loop(c);
+	else
+		log_warn("nfs: connection: fd %d: no writer thread", c->fd);
+	shutdown(c->fd, SHUT_RDWR);
 	pthread_mutex_lock(&c->lock);
 	while (c->inflight > 0)
 		pthread_cond_wait(&c->cond, &c->lock);
+	c->ending = true;
+	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
+	if (writer)
+		pthread_join(c->writer, NULL);
 	pthread_mutex_lock(&c->srv->lock);
 	c->done = true;
 	pthread_mutex_unlock(&c->srv->lock);
@@ -227,7 +321,6 @@ static void nfs_conn_free(struct nfs_conn *c)
 	close(c->fd);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
-	pthread_mutex_destroy(&c->wlock);
 	free(c);
 }
 
@@ -266,7 +359,6 @@ static int nfs_conn_start(struct nfs_server *srv, int fd)
 	c->srv = srv;
 	c->fd = fd;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	pthread_mutex_init(&c->wlock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	pthread_attr_init(&attr);
@@ -283,7 +375,6 @@ static int nfs_conn_start(struct nfs_server *srv, int fd)
 	if (rc < 0) {
 		pthread_cond_destroy(&c->cond);
 		pthread_mutex_destroy(&c->lock);
-		pthread_mutex_destroy(&c->wlock);
 		free(c);
 	}
 	return rc;
