@@ -23,7 +23,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The root directory every path starts from. */
+/* The root directory every path starts from.  MOUNT asks for it with
+ * GetAttrReq.root and takes the handle from the reply, so the generation
+ * here is only a placeholder the metadata service ignores. */
 #define NFS_ROOT_INO 1
 #define NFS_ROOT_GEN 0
 
