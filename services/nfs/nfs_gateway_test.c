@@ -438,6 +438,76 @@ TEST(client_that_stops_reading_stalls_only_its_connection)
 	close(fd);
 }
 
+/* Sends a call whose arguments are already in e; returns the nfsstat3. */
+static int status_of(int fd, struct xdr_enc *e)
+{
+	struct oncrpc_record rec;
+	struct xdr_dec d;
+	uint32_t st = 99;
+
+	if (call_send(fd, e, &rec, &d) == RPC_SUCCESS)
+		xdr_u32(&d, &st);
+	oncrpc_record_fini(&rec);
+	return (int)st;
+}
+
+TEST(size_change_with_a_stale_guard_is_not_sync)
+{
+	struct nfs_fh root, f;
+	struct xdr_enc e;
+	int fd = conn_open();
+
+	root = root_fh(fd);
+	CHECK_EQ(create_file(fd, &root, "guarded", NFSPROC3_CREATE, &f),
+		 NFS3_OK);
+	call_start(&e, NFS_PROGRAM, NFS_V3, NFSPROC3_SETATTR);
+	nfs_fh_encode(&e, f.ino, f.gen);
+	xdr_put_u32(&e, 0); /* mode, uid, gid: unchanged */
+	xdr_put_u32(&e, 0);
+	xdr_put_u32(&e, 0);
+	xdr_put_u32(&e, 1); /* size 0 */
+	xdr_put_u64(&e, 0);
+	xdr_put_u32(&e, DONT_CHANGE);
+	xdr_put_u32(&e, DONT_CHANGE);
+	xdr_put_u32(&e, 1); /* guard: a ctime the file never had */
+	xdr_put_u32(&e, 12345);
+	xdr_put_u32(&e, 6789);
+	CHECK_EQ(status_of(fd, &e), NFS3ERR_NOT_SYNC);
+	close(fd);
+}
+
+TEST(mknod_of_a_regular_file_is_badtype)
+{
+	struct nfs_fh root;
+	struct xdr_enc e;
+	int fd = conn_open();
+
+	root = root_fh(fd);
+	call_start(&e, NFS_PROGRAM, NFS_V3, NFSPROC3_MKNOD);
+	nfs_fh_encode(&e, root.ino, root.gen);
+	xdr_put_string(&e, "node");
+	xdr_put_u32(&e, NF3REG);
+	CHECK_EQ(status_of(fd, &e), NFS3ERR_BADTYPE);
+	close(fd);
+}
+
+TEST(name_over_255_bytes_is_nametoolong)
+{
+	struct nfs_fh root;
+	struct xdr_enc e;
+	char name[300];
+	int fd = conn_open();
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	root = root_fh(fd);
+	call_start(&e, NFS_PROGRAM, NFS_V3, NFSPROC3_LOOKUP);
+	nfs_fh_encode(&e, root.ino, root.gen);
+	xdr_put_string(&e, name);
+	CHECK_EQ(status_of(fd, &e), NFS3ERR_NAMETOOLONG);
+	close(fd);
+}
+
 TEST(stop_closes_open_connections)
 {
 	struct oncrpc_record rec;
@@ -473,4 +543,6 @@ TEST_MAIN(null_call_succeeds_with_an_empty_body,
 	  record_claiming_2_gib_closes_only_its_connection,
 	  reply_message_from_a_client_closes_the_connection,
 	  client_that_stops_reading_stalls_only_its_connection,
-	  stop_closes_open_connections)
+	  size_change_with_a_stale_guard_is_not_sync,
+	  mknod_of_a_regular_file_is_badtype,
+	  name_over_255_bytes_is_nametoolong, stop_closes_open_connections)
