@@ -77,6 +77,8 @@ static int nfs_read_run(struct nfs_req *rq, const struct nfs_args *a,
 
 static void nfs_read_encode(struct xdr_enc *e, const struct nfs_res *r)
 {
+	/* One allocation for the data rather than a doubling per step. */
+	xdr_enc_reserve(e, 128 + xdr_opaque_size(r->datalen));
 	nfs_post_op_attr_encode(e, r->attr);
 	if (r->status != NFS3_OK)
 		return;
