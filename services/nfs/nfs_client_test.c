@@ -5,8 +5,69 @@
  */
 #include "nfs/nfs_mock.h"
 
+#include <poll.h>
 #include <stdarg.h>
 #include <sys/wait.h>
+
+#define MANY_CONNS 1100
+#define MAX_CONNS  1024
+
+/* Counts the connections the server has closed by now, marking them. */
+static int closed_count(int *fds, int n)
+{
+	int i, closed = 0;
+	uint8_t b;
+
+	for (i = 0; i < n; i++) {
+		if (fds[i] >= 0 && recv(fds[i], &b, 1, MSG_DONTWAIT) == 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+		closed += fds[i] < 0;
+	}
+	return closed;
+}
+
+/* A NULL call on a new connection, tried for up to five seconds while
+ * the server reaps the connections that just went away. */
+static bool null_served_soon(void)
+{
+	struct oncrpc_record rec;
+	struct xdr_enc e;
+	struct xdr_dec d;
+	int i, rc = -1, fd;
+
+	for (i = 0; i < 50 && rc != RPC_SUCCESS; i++) {
+		fd = conn_open();
+		call_start(&e, NFS_PROGRAM, NFS_V3, NFSPROC3_NULL);
+		rc = call_send(fd, &e, &rec, &d);
+		oncrpc_record_fini(&rec);
+		close(fd);
+		if (rc != RPC_SUCCESS)
+			usleep(100 * 1000);
+	}
+	return rc == RPC_SUCCESS;
+}
+
+TEST(connections_beyond_1024_are_closed_at_accept)
+{
+	static int fds[MANY_CONNS];
+	int i, closed = 0;
+
+	for (i = 0; i < MANY_CONNS; i++)
+		fds[i] = conn_open();
+	/* The acceptor works through the backlog; give it up to 5 s. */
+	for (i = 0; i < 50 && closed < MANY_CONNS - MAX_CONNS; i++) {
+		usleep(100 * 1000);
+		closed = closed_count(fds, MANY_CONNS);
+	}
+	usleep(200 * 1000);
+	CHECK_EQ(closed_count(fds, MANY_CONNS), MANY_CONNS - MAX_CONNS);
+	for (i = 0; i < MANY_CONNS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	CHECK(null_served_soon());
+}
 
 /* A small deterministic generator, so a failure can be replayed. */
 static uint32_t fuzz_next(uint32_t *state)
@@ -120,6 +181,7 @@ TEST(gateway_stops_cleanly_after_the_clients)
 	close(fd);
 }
 
-TEST_MAIN(libnfs_tools_copy_list_and_read_back_a_file,
+TEST_MAIN(connections_beyond_1024_are_closed_at_accept,
+	  libnfs_tools_copy_list_and_read_back_a_file,
 	  random_arguments_get_answers_and_the_server_lives_on,
 	  gateway_stops_cleanly_after_the_clients)

@@ -385,6 +385,14 @@ static void nfs_accept_one(struct nfs_server *srv, int lfd)
 	int fd, n, rc;
 
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		       errno == ENOMEM)) {
+		/* The listener stays readable: pause rather than spin. */
+		log_warn("nfs: accept: %s", strerror(errno));
+		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+		nfs_conns_reap(srv);
+		return;
+	}
 	if (fd < 0)
 		return;
 	nfs_conns_reap(srv);
@@ -448,7 +456,8 @@ static int nfs_listen_one(const char *addr)
 		goto free_ai;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    listen(fd, SOMAXCONN) < 0) {
 		rc = -errno;
 		close(fd);
 		goto free_ai;
