@@ -30,9 +30,14 @@ failed=()
 OUT=$(mktemp /tmp/zerofs-run.XXXXXX)
 trap 'rm -f "$OUT"' EXIT
 
-# Prints the captured output of a failed test, indented.
+# Prints the captured output of a failed test, indented: first the lines
+# that say what failed (unit-test FAIL lines and their check messages,
+# FAIL: lines of scripts), then the last lines, where a crash shows.
 show_output() {
-	sed 's/^/    /' "$OUT" | tail -n 150
+	grep -E '^FAIL|^  [^ ].*:[0-9]+: |^FAIL: ' "$OUT" | head -n 40 |
+		sed 's/^/    /'
+	echo "    ---- last lines ----"
+	tail -n 60 "$OUT" | sed 's/^/    /'
 }
 
 run_unit() {
