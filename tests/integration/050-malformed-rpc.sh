@@ -2,9 +2,9 @@
 # Malformed input on the NFS port: garbage, a truncated record, a record
 # mark claiming 2 GiB, fragments over the record limit, a REPLY sent to
 # the server, a bad program, rpc version, program version, procedure,
-# credential flavor and undecodable arguments, and many half-sent
-# connections.  Each must get the right RPC error or a closed
-# connection; after each, a second client still mounts and reads a file,
+# credential flavor and undecodable arguments, many half-sent
+# connections, and 2000 seeded random calls.  Each must get the right
+# RPC error or a closed connection; after each, a second client still mounts and reads a file,
 # and the server process is alive at the end.
 . "$(dirname "$0")/../lib.sh"
 command -v nfs-cat >/dev/null || skip "nfs-cat (libnfs-utils) not installed"
@@ -29,7 +29,7 @@ bad=0
 for c in garbage garbage-record not-a-call truncated huge-record \
 	fragments-over-limit bad-program bad-rpc-version \
 	bad-program-version bad-procedure garbage-args bad-auth \
-	many-connections; do
+	many-connections random-calls; do
 	python3 "$POKE" "$NFS_PORT" "$c" || bad=$((bad + 1))
 	check_alive
 	probe "$c"
