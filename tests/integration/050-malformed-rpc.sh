@@ -4,8 +4,8 @@
 # the server, a bad program, rpc version, program version, procedure,
 # credential flavor and undecodable arguments, many half-sent
 # connections, and 2000 seeded random calls.  Each must get the right
-# RPC error or a closed connection; after each, a second client still mounts and reads a file,
-# and the server process is alive at the end.
+# RPC error or a closed connection; after each, a second client still
+# mounts and reads a file, and the server process is alive at the end.
 . "$(dirname "$0")/../lib.sh"
 command -v nfs-cat >/dev/null || skip "nfs-cat (libnfs-utils) not installed"
 need_tool nfscheck
