@@ -174,23 +174,48 @@ start_allinone() {
 	wait_port "$NFS_PORT" "$LIB_START_SECS" "$ZEROFS_PID"
 }
 
+# The port service $1 listens on, from the config written above.
+lib_service_port() {
+	case $1 in
+	flusher) echo "$FLUSH_PORT" ;;
+	metadata) echo "$META_PORT" ;;
+	chunk) echo "$CHUNK_PORT" ;;
+	nfs) echo "$NFS_PORT" ;;
+	*) fail "unknown service $1" ;;
+	esac
+}
+
+# Starts service $1 as its own process and waits for its port.
+start_service() {
+	need_bin "zerofs-$1"
+	lib_spawn "$1" "$BIN/zerofs-$1" -c "$CONFIG"
+	wait_port "$(lib_service_port "$1")" "$LIB_START_SECS" "$LAST_PID"
+}
+
+# SIGKILLs the recorded process of service $1 and forgets it.
+kill_service() {
+	local i entry kept=()
+	for entry in "${LIB_PIDS[@]}"; do
+		if [ "${entry%%:*}" = "$1" ]; then
+			kill -KILL "${entry##*:}" 2>/dev/null || true
+			wait "${entry##*:}" 2>/dev/null || true
+		else
+			kept+=("$entry")
+		fi
+	done
+	LIB_PIDS=("${kept[@]}")
+}
+
 # One process per service over tcp://, started in dependency order, each
 # waited for before the next starts.
 start_split() {
-	local svc port
+	local svc
 	for svc in flusher metadata chunk nfs; do
 		need_bin "zerofs-$svc"
 	done
 	[ -f "$CONFIG" ] || write_config
 	for svc in flusher metadata chunk nfs; do
-		lib_spawn "$svc" "$BIN/zerofs-$svc" -c "$CONFIG"
-		case $svc in
-		flusher) port=$FLUSH_PORT ;;
-		metadata) port=$META_PORT ;;
-		chunk) port=$CHUNK_PORT ;;
-		nfs) port=$NFS_PORT ;;
-		esac
-		wait_port "$port" "$LIB_START_SECS" "$LAST_PID"
+		start_service "$svc"
 	done
 }
 
