@@ -19,7 +19,9 @@ struct kv_map {
 
 static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	int c = memcmp(a, b, alen < blen ? alen : blen);
+	size_t n = alen < blen ? alen : blen;
+	/* An empty key may come with a null pointer; memcmp must not see it. */
+	int c = n ? memcmp(a, b, n) : 0;
 
 	if (c != 0)
 		return c;

@@ -133,7 +133,7 @@ TEST(scan_stops_when_the_callback_returns_nonzero)
 	struct scan_acc a = { .stop_after = 2 };
 
 	for (int i = 0; i < 5; i++) {
-		char k[8];
+		char k[16];
 
 		snprintf(k, sizeof(k), "k%d", i);
 		put1(kv, k, "v");
@@ -265,7 +265,7 @@ TEST(checkpoint_replaces_the_wal_it_covers_and_reopen_adds_later_wal)
 	struct kv_stats st;
 
 	for (int i = 0; i < 3; i++) {
-		char k[8];
+		char k[16];
 
 		snprintf(k, sizeof(k), "k%d", i);
 		put1(kv, k, k);
