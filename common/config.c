@@ -10,6 +10,7 @@
 
 #include "log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -114,30 +115,64 @@ int config_split_addr(const char *addr, char *host, size_t hostlen, int *port)
 
 /*
  * Value checks.  Each setter returns 0, or -EINVAL with *why saying what
- * the value must be.
+ * the value must be.  Every number has an upper bound as well as a lower
+ * one: a huge value is a typo, and it would overflow the integer types the
+ * services convert it to (a flush interval of 1e20 seconds wraps time_t).
  */
+#define CONFIG_MAX_GB	    1e6	  /* sizes in GB */
+#define CONFIG_MAX_INTERVAL 86400 /* seconds: one day */
+#define CONFIG_MAX_COUNT    1e6	  /* counts such as checkpoint_every */
+
+static const char config_not_number[] = "is not a number";
+
+/* Parses a whole scalar as a number; overflow parses as an infinity,
+ * which the caller's upper bound then rejects.  Blanks around the digits
+ * (possible only when quoted) are refused at both ends alike. */
 static int config_number(const char *v, double *out)
 {
 	char *end;
 
-	errno = 0;
+	if (isspace((unsigned char)v[0]))
+		return -EINVAL;
 	*out = strtod(v, &end);
-	if (end == v || *end != '\0' || errno != 0 || !isfinite(*out))
+	if (end == v || *end != '\0' || isnan(*out))
 		return -EINVAL;
 	return 0;
 }
 
-static int config_number_min(const char *v, double min, int inclusive,
-			     double *out, const char **why)
+/* A number in [min, max], or in (min, max] when !inclusive; range is the
+ * message for a number outside it. */
+static int config_number_in(const char *v, double min, int inclusive,
+			    double max, const char *range, double *out,
+			    const char **why)
 {
 	double d;
 
-	if (config_number(v, &d) < 0 || d < min || (!inclusive && d == min)) {
-		*why = inclusive ? "must be a number >= 0"
-				 : "must be a number > 0";
+	if (config_number(v, &d) < 0) {
+		*why = config_not_number;
+		return -EINVAL;
+	}
+	if (d < min || (!inclusive && d == min) || d > max) {
+		*why = range;
 		return -EINVAL;
 	}
 	*out = d;
+	return 0;
+}
+
+/* A whole number in [min, max]; range is the message otherwise. */
+static int config_integer_in(const char *v, double min, double max,
+			     const char *range, long *out, const char **why)
+{
+	double d;
+
+	if (config_number_in(v, min, 1, max, range, &d, why) < 0)
+		return -EINVAL;
+	if (d != floor(d)) {
+		*why = range;
+		return -EINVAL;
+	}
+	*out = (long)d;
 	return 0;
 }
 
@@ -160,14 +195,18 @@ static int set_cache_disk(struct config *cfg, int i, const char *v,
 			  const char **why)
 {
 	(void)i;
-	return config_number_min(v, 0, 1, &cfg->cache.disk_size_gb, why);
+	return config_number_in(v, 0, 1, CONFIG_MAX_GB,
+				"must be a number >= 0 and <= 1000000",
+				&cfg->cache.disk_size_gb, why);
 }
 
 static int set_cache_memory(struct config *cfg, int i, const char *v,
 			    const char **why)
 {
 	(void)i;
-	return config_number_min(v, 0, 0, &cfg->cache.memory_size_gb, why);
+	return config_number_in(v, 0, 0, CONFIG_MAX_GB,
+				"must be a number > 0 and <= 1000000",
+				&cfg->cache.memory_size_gb, why);
 }
 
 static int set_storage_url(struct config *cfg, int i, const char *v,
@@ -190,23 +229,9 @@ static int set_fs_max(struct config *cfg, int i, const char *v,
 		      const char **why)
 {
 	(void)i;
-	return config_number_min(v, 0, 0, &cfg->filesystem.max_size_gb, why);
-}
-
-/* Parses a decimal integer in [min, max]. */
-static int config_integer(const char *v, long min, long max, long *out)
-{
-	char *end;
-	long n;
-
-	if (v[0] < '0' || v[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (*end != '\0' || errno != 0 || n < min || n > max)
-		return -EINVAL;
-	*out = n;
-	return 0;
+	return config_number_in(v, 0, 0, CONFIG_MAX_GB,
+				"must be a number > 0 and <= 1000000",
+				&cfg->filesystem.max_size_gb, why);
 }
 
 static int set_fs_chunk(struct config *cfg, int i, const char *v,
@@ -215,7 +240,11 @@ static int set_fs_chunk(struct config *cfg, int i, const char *v,
 	long kb;
 
 	(void)i;
-	if (config_integer(v, 4, 4096, &kb) < 0 || (kb & (kb - 1)) != 0) {
+	if (config_integer_in(v, 4, 4096,
+			      "must be a power of two from 4 to 4096", &kb,
+			      why) < 0)
+		return -EINVAL;
+	if ((kb & (kb - 1)) != 0) {
 		*why = "must be a power of two from 4 to 4096";
 		return -EINVAL;
 	}
@@ -245,7 +274,9 @@ static int set_lsm_flush(struct config *cfg, int i, const char *v,
 			 const char **why)
 {
 	(void)i;
-	return config_number_min(v, 0, 0, &cfg->lsm.flush_interval_secs, why);
+	return config_number_in(v, 0, 0, CONFIG_MAX_INTERVAL,
+				"must be a number > 0 and <= 86400",
+				&cfg->lsm.flush_interval_secs, why);
 }
 
 static int set_lsm_checkpoint(struct config *cfg, int i, const char *v,
@@ -254,10 +285,10 @@ static int set_lsm_checkpoint(struct config *cfg, int i, const char *v,
 	long n;
 
 	(void)i;
-	if (config_integer(v, 1, UINT32_MAX, &n) < 0) {
-		*why = "must be an integer >= 1";
+	if (config_integer_in(v, 1, CONFIG_MAX_COUNT,
+			      "must be an integer from 1 to 1000000", &n,
+			      why) < 0)
 		return -EINVAL;
-	}
 	cfg->lsm.checkpoint_every = (uint32_t)n;
 	return 0;
 }
@@ -658,8 +689,10 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 
 	f = fopen(path, "rb");
 	if (f == NULL) {
+		/* No line to name: the file itself could not be read. */
 		rc = -errno;
-		snprintf(err, errlen, "%s:0: (file): %s", path, strerror(-rc));
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 strerror(-rc));
 		return rc;
 	}
 	config_defaults_for(cfg, path);
