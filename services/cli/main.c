@@ -102,7 +102,9 @@ static int cli_write_new(const char *path, const char *text, size_t len)
 	return rc;
 }
 
-static int cli_init(int argc, char **argv)
+/* prog is how the command was invoked (argv[0]), so the printed run
+ * command works as typed, e.g. "build/bin/zerofs". */
+static int cli_init(const char *prog, int argc, char **argv)
 {
 	const char *path = argc > 1 ? argv[1] : "./zerofs.yaml";
 	char data_dir[PATH_MAX], text[8192];
@@ -132,8 +134,8 @@ static int cli_init(int argc, char **argv)
 				      : strerror(-rc));
 		return 1;
 	}
-	printf("wrote %s (data in %s)\nstart it with: zerofs run -c %s\n", path,
-	       data_dir, path);
+	printf("wrote %s (data in %s)\nstart it with: %s run -c %s\n", path,
+	       data_dir, prog, path);
 	return 0;
 }
 
@@ -225,7 +227,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "init") == 0)
-		return cli_init(argc - 1, argv + 1);
+		return cli_init(argv[0], argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)
 		return cli_run(argc - 1, argv + 1);
 	fprintf(stderr, "zerofs: unknown command \"%s\"\n", cmd);
