@@ -6,6 +6,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,28 +53,75 @@ int service_wait_signal(void)
 	return sig;
 }
 
+/* What service_parse_args returns when it printed the help: the caller
+ * exits 0 without starting anything. */
+#define SERVICE_ARGS_HELP 1
+
+static void service_usage(const char *prog, FILE *out)
+{
+	fprintf(out,
+		"usage: %s -c FILE\n"
+		"  -c FILE     the zerofs config file (`zerofs init` writes "
+		"one)\n"
+		"  -h, --help  show this help\n",
+		prog);
+}
+
+/* Reports a bad command line on stderr, with the usage; returns -1. */
+static int service_args_fail(const char *prog, const char *what,
+			     const char *arg)
+{
+	fprintf(stderr, "%s: %s%s%s%s\n", prog, what, arg ? " '" : "",
+		arg ? arg : "", arg ? "'" : "");
+	service_usage(prog, stderr);
+	return -1;
+}
+
+/* Reports the option getopt just refused: a short one by its letter
+ * (it may sit inside a cluster like "-xc"), a long one as written. */
+static int service_args_unknown(const char *prog, char **argv)
+{
+	char opt[3];
+
+	if (optopt == 0)
+		return service_args_fail(prog, "unknown option",
+					 argv[optind - 1]);
+	snprintf(opt, sizeof(opt), "-%c", optopt);
+	return service_args_fail(prog, "unknown option", opt);
+}
+
+/* Returns 0 with the config loaded, SERVICE_ARGS_HELP after printing the
+ * help on stdout, or -1 after printing what is wrong on stderr. */
 int service_parse_args(const char *prog, int argc, char **argv,
 		       struct config *cfg)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *path = NULL;
 	char err[512];
 	int opt, rc;
 
 	optind = 1;
-	while ((opt = getopt(argc, argv, "c:h")) != -1) {
-		switch (opt) {
-		case 'c':
-			path = optarg;
-			break;
-		default:
-			fprintf(stderr, "usage: %s -c FILE\n", prog);
-			return -1;
+	opterr = 0; /* the messages below say it better than getopt */
+	while ((opt = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			service_usage(prog, stdout);
+			return SERVICE_ARGS_HELP;
 		}
+		if (opt == 'c')
+			path = optarg;
+		else if (opt == ':')
+			return service_args_fail(prog, "-c needs a FILE", NULL);
+		else
+			return service_args_unknown(prog, argv);
 	}
-	if (path == NULL || optind != argc) {
-		fprintf(stderr, "usage: %s -c FILE\n", prog);
-		return -1;
-	}
+	if (optind != argc)
+		return service_args_fail(prog, "unexpected argument",
+					 argv[optind]);
+	if (path == NULL)
+		return service_args_fail(prog, "-c FILE is required", NULL);
 	rc = config_load(path, cfg, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
@@ -91,7 +139,10 @@ int service_main(const char *name, int argc, char **argv,
 	void *handle;
 	int rc, sig;
 
-	if (service_parse_args(name, argc, argv, &cfg) < 0)
+	rc = service_parse_args(name, argc, argv, &cfg);
+	if (rc == SERVICE_ARGS_HELP)
+		return 0;
+	if (rc < 0)
 		return 2;
 	service_block_signals();
 	service_endpoints_from_config(&cfg, &ep);

@@ -192,10 +192,12 @@ static int cli_run(int argc, char **argv)
 	void *handles[CLI_NSERVICES] = { 0 };
 	struct service_endpoints ep;
 	struct config cfg;
-	int sig;
+	int rc, sig;
 
-	if (service_parse_args("zerofs run", argc, argv, &cfg) < 0)
-		return 2;
+	/* > 0: it printed the help on stdout; nothing to run. */
+	rc = service_parse_args("zerofs run", argc, argv, &cfg);
+	if (rc != 0)
+		return rc < 0 ? 2 : 0;
 	service_block_signals();
 	service_endpoints_inproc(&ep);
 	if (cli_services_start(&cfg, &ep, handles) < 0)
