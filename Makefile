@@ -135,4 +135,6 @@ fmt-check:
 clean:
 	rm -rf build build-san
 
--include $(ALL_OBJ:.o=.d)
+# Unit tests and tools are listed too: a changed header must rebuild them.
+-include $(ALL_OBJ:.o=.d) $(patsubst %.c,$(BUILD)/obj/%.d,$(UNIT_SRC)) \
+	 $(TOOL_BIN:=.d)
