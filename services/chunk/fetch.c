@@ -70,6 +70,12 @@ static int chunk_frame_load(struct chunk_svc *svc, const Zerofs__Extent *e,
 	    objstore_get_range(svc->os, key, e->offset, e->length, frame, &got);
 	if (rc == 0 && got != e->length)
 		rc = -EIO; /* the segment is shorter than the extent says */
+	/* An extent names a segment the store does not have: its flusher
+	 * died before storing it.  That is lost data, not a missing file. */
+	if (rc == -ENOENT) {
+		log_err("chunk: read: %s: lost with its flusher", key);
+		rc = -EIO;
+	}
 	return rc;
 }
 
@@ -119,6 +125,8 @@ int chunk_store(struct chunk_svc *svc, const uint8_t *payload, uint32_t len,
 	e->segment = rep->segment;
 	e->offset = rep->offset;
 	e->length = rep->length;
+	if ((uint32_t)(rep->segment >> 32) > atomic_load(&svc->epoch_seen))
+		atomic_store(&svc->epoch_seen, (uint32_t)(rep->segment >> 32));
 	if (rep->length != flen)
 		rc = -EPROTO;
 	zerofs__append_reply__free_unpacked(rep, NULL);

@@ -30,6 +30,8 @@ struct chunk_svc {
 	uint32_t chunk_size; /* 0 until the metadata service answered */
 	pthread_t size_thread;
 	atomic_int stopping;
+	/* The newest flusher epoch an append answered with. */
+	_Atomic uint32_t epoch_seen;
 };
 
 /* The filesystem's chunk size, asked of the metadata service once. */

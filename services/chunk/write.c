@@ -5,12 +5,18 @@
  * locks stay held until the commit returns, so two partial writes to one
  * chunk never lose each other's bytes.  A stable write then runs the
  * metadata barrier.
+ *
+ * The reply names the oldest flusher epoch that holds the write's frames.
+ * If the flusher restarts before it stores them they are gone; the
+ * barrier then reports a newer epoch, and a stable write is done again
+ * rather than acknowledged as durable.
  */
 #include "chunk/svc.h"
 
 #include "chunk/span.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,9 +28,13 @@ struct chunk_write {
 	Zerofs__Extent *ext;
 	Zerofs__Extent **extp;
 	uint64_t n;
-	uint8_t *buf; /* cs bytes for merging a partial chunk */
+	uint8_t *buf;	/* cs bytes for merging a partial chunk */
+	uint32_t epoch; /* oldest flusher epoch of the frames appended */
 	char detail[160];
 };
+
+/* Attempts at a stable write whose frames a restarting flusher lost. */
+#define CHUNK_WRITE_TRIES 3
 
 /* The payload of chunk s after the write: the request's bytes for a whole
  * chunk, else the old payload with the new bytes laid over it. */
@@ -71,6 +81,8 @@ static int chunk_write_frames(struct chunk_write *w)
 			return rc;
 		w->ext[i].index = s.index;
 		w->extp[i] = &w->ext[i];
+		if (i == 0 || (uint32_t)(w->ext[i].segment >> 32) < w->epoch)
+			w->epoch = (uint32_t)(w->ext[i].segment >> 32);
 		/* Keyed by the new frame: until the commit lands no extent
 		 * names it, so no reader can be served it early. */
 		key.index = s.index;
@@ -115,16 +127,21 @@ static int chunk_write_locked(struct chunk_write *w,
 	return rc;
 }
 
-static int chunk_write_flush(struct chunk_svc *svc, char *detail, size_t dlen)
+/* The barrier; *epoch gets the epoch of the flusher that covered it. */
+static int chunk_write_flush(struct chunk_svc *svc, uint32_t *epoch,
+			     char *detail, size_t dlen)
 {
 	Zerofs__FlushReq req = ZEROFS__FLUSH_REQ__INIT;
-	ProtobufCMessage *rep;
+	Zerofs__FlushReply *rep;
 	int rc;
 
 	rc = rpc_call(svc->meta, ZEROFS__META_METHOD__META_FLUSH, &req.base,
-		      &zerofs__flush_reply__descriptor, &rep, detail, dlen);
-	if (rc == 0)
-		protobuf_c_message_free_unpacked(rep, NULL);
+		      &zerofs__flush_reply__descriptor,
+		      (ProtobufCMessage **)&rep, detail, dlen);
+	if (rc == 0) {
+		*epoch = rep->flusher_epoch;
+		zerofs__flush_reply__free_unpacked(rep, NULL);
+	}
 	return rc;
 }
 
@@ -160,8 +177,10 @@ static int chunk_write_run(struct chunk_write *w,
 	struct stripe_set set = { { 0 } };
 	int rc;
 
-	if (w->n == 0)
+	if (w->n == 0) {
+		w->epoch = atomic_load(&w->svc->epoch_seen);
 		return chunk_write_empty(w, rep);
+	}
 	w->ext = calloc(w->n, sizeof(*w->ext));
 	w->extp = calloc(w->n, sizeof(*w->extp));
 	w->buf = malloc(w->cs);
@@ -176,23 +195,68 @@ static int chunk_write_run(struct chunk_write *w,
 	return rc;
 }
 
+static void chunk_write_reset(struct chunk_write *w)
+{
+	if (w->old != NULL)
+		zerofs__get_extents_reply__free_unpacked(w->old, NULL);
+	free(w->ext);
+	free(w->extp);
+	free(w->buf);
+	w->old = NULL;
+	w->ext = NULL;
+	w->extp = NULL;
+	w->buf = NULL;
+}
+
+/* One attempt: write, then for a stable write the barrier.  Returns 1
+ * when the barrier stood on a newer flusher than the one holding the
+ * frames, so the write must be done again. */
+static int chunk_write_try(struct chunk_write *w, Zerofs__CommitWriteReply **cr)
+{
+	uint32_t epoch = 0;
+	int rc;
+
+	rc = chunk_write_run(w, cr);
+	if (rc < 0 || w->req->stable == ZEROFS__STABLE__UNSTABLE)
+		return rc;
+	rc = chunk_write_flush(w->svc, &epoch, w->detail, sizeof(w->detail));
+	if (rc < 0)
+		return rc;
+	return w->n > 0 && epoch != w->epoch;
+}
+
+static int chunk_write_do(struct chunk_write *w, Zerofs__CommitWriteReply **cr)
+{
+	int rc = 1;
+
+	for (int i = 0; i < CHUNK_WRITE_TRIES && rc == 1; i++) {
+		if (*cr != NULL)
+			zerofs__commit_write_reply__free_unpacked(*cr, NULL);
+		*cr = NULL;
+		chunk_write_reset(w);
+		rc = chunk_write_try(w, cr);
+	}
+	if (rc == 1) {
+		snprintf(w->detail, sizeof(w->detail),
+			 "the flusher restarted %d times during the write",
+			 CHUNK_WRITE_TRIES);
+		rc = -EIO;
+	}
+	return rc;
+}
+
 static int chunk_write_reply(struct chunk_write *w,
 			     Zerofs__CommitWriteReply *cr,
 			     struct rpc_reply *out)
 {
 	Zerofs__WriteReply rep = ZEROFS__WRITE_REPLY__INIT;
-	int rc;
 
-	rep.committed = ZEROFS__STABLE__UNSTABLE;
-	if (w->req->stable != ZEROFS__STABLE__UNSTABLE) {
-		rc = chunk_write_flush(w->svc, w->detail, sizeof(w->detail));
-		if (rc < 0)
-			return chunk_fail(out, "write: flush", w->req->fh->ino,
-					  rc, w->detail);
-		rep.committed = ZEROFS__STABLE__FILE_SYNC;
-	}
+	rep.committed = w->req->stable == ZEROFS__STABLE__UNSTABLE
+			    ? ZEROFS__STABLE__UNSTABLE
+			    : ZEROFS__STABLE__FILE_SYNC;
 	rep.before = cr->before;
 	rep.attr = cr->attr;
+	rep.flusher_epoch = w->epoch;
 	return rpc_reply_pack(out, &rep.base);
 }
 
@@ -215,17 +279,13 @@ int chunk_write_cb(void *arg, const ProtobufCMessage *msg,
 	if (rc < 0)
 		return chunk_fail(out, "write: statfs", req->fh->ino, rc, NULL);
 	w.n = span_count(req->offset, req->data.len, w.cs);
-	rc = chunk_write_run(&w, &cr);
+	rc = chunk_write_do(&w, &cr);
 	if (rc < 0)
 		rc = chunk_fail(out, "write", req->fh->ino, rc, w.detail);
 	else
 		rc = chunk_write_reply(&w, cr, out);
 	if (cr != NULL)
 		zerofs__commit_write_reply__free_unpacked(cr, NULL);
-	if (w.old != NULL)
-		zerofs__get_extents_reply__free_unpacked(w.old, NULL);
-	free(w.ext);
-	free(w.extp);
-	free(w.buf);
+	chunk_write_reset(&w);
 	return rc;
 }

@@ -81,6 +81,7 @@ static int flusher_barrier_cb(void *arg, const ProtobufCMessage *msg,
 	int rc;
 
 	(void)msg;
+	rep.epoch = engine_epoch(fs->eng);
 	rc = engine_barrier(fs->eng, &rep.durable_below);
 	if (rc < 0) {
 		log_err("flusher: barrier: segments: %s", strerror(-rc));

@@ -220,13 +220,15 @@ static int h_flush(void *arg, const ProtobufCMessage *m, struct rpc_reply *out)
 {
 	Zerofs__FlushReply rep = ZEROFS__FLUSH_REPLY__INIT;
 	uint64_t seq = 0;
+	uint32_t epoch = 0;
 	int rc;
 
 	(void)m;
-	rc = meta_service_flush(SVC(arg), &seq);
+	rc = meta_service_flush(SVC(arg), &seq, &epoch);
 	if (rc < 0)
 		return meta_fail(out, rc, "flush", "wal");
 	rep.seq = seq;
+	rep.flusher_epoch = epoch;
 	return rpc_reply_pack(out, &rep.base);
 }
 

@@ -26,6 +26,7 @@ static int flusher_barrier_cb(void *arg)
 	Zerofs__BarrierReq req = ZEROFS__BARRIER_REQ__INIT;
 	ProtobufCMessage *reply = NULL;
 	char detail[160] = "";
+	uint32_t epoch;
 	int rc;
 
 	rc = rpc_call(svc->flusher, ZEROFS__FLUSHER_METHOD__FLUSHER_BARRIER,
@@ -36,13 +37,27 @@ static int flusher_barrier_cb(void *arg)
 			strerror(-rc), detail);
 		return rc;
 	}
+	/* Epochs only grow: a newer flusher never reports an older one. */
+	epoch = ((Zerofs__BarrierReply *)reply)->epoch;
+	if (epoch > atomic_load(&svc->flusher_epoch))
+		atomic_store(&svc->flusher_epoch, epoch);
 	protobuf_c_message_free_unpacked(reply, NULL);
 	return 0;
 }
 
-int meta_service_flush(struct meta_service *svc, uint64_t *seq)
+int meta_service_flush(struct meta_service *svc, uint64_t *seq,
+		       uint32_t *flusher_epoch)
 {
-	return kv_sync(svc->kv, flusher_barrier_cb, svc, seq);
+	int rc;
+
+	rc = kv_sync(svc->kv, flusher_barrier_cb, svc, seq);
+	/* With nothing pending kv_sync asks no barrier; the caller still
+	 * needs to know which flusher the durable state stands on. */
+	if (rc == 0 && atomic_load(&svc->flusher_epoch) == 0)
+		rc = flusher_barrier_cb(svc);
+	if (flusher_epoch != NULL)
+		*flusher_epoch = atomic_load(&svc->flusher_epoch);
+	return rc;
 }
 
 static void deadline_after(struct timespec *ts, double secs)
@@ -69,7 +84,7 @@ static void *sync_main(void *arg)
 		if (svc->stopping)
 			break;
 		pthread_mutex_unlock(&svc->mu);
-		rc = meta_service_flush(svc, NULL);
+		rc = meta_service_flush(svc, NULL, NULL);
 		if (rc < 0)
 			log_err("metadata: periodic sync: wal: %s",
 				strerror(-rc));
@@ -156,7 +171,7 @@ void metadata_service_stop(void *handle)
 	if (svc->sync_started)
 		pthread_join(svc->sync_thread, NULL);
 	if (svc->kv != NULL && svc->flusher != NULL) {
-		rc = meta_service_flush(svc, &seq);
+		rc = meta_service_flush(svc, &seq, NULL);
 		if (rc < 0)
 			log_err("metadata: stop: wal: final sync failed (%s)",
 				strerror(-rc));

@@ -11,6 +11,7 @@
 #include "rpc.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #define META_WORKERS 16
 
@@ -27,6 +28,8 @@ struct meta_service {
 	pthread_cond_t cv;
 	int stopping;
 	double interval_secs;
+	/* The newest flusher epoch a barrier answered with; 0 before any. */
+	_Atomic uint32_t flusher_epoch;
 };
 
 /* One handler per META_* method, indexed by method number. */
@@ -51,7 +54,10 @@ int meta_h_link(void *arg, const ProtobufCMessage *m, struct rpc_reply *out);
 int meta_h_readlink(void *arg, const ProtobufCMessage *m,
 		    struct rpc_reply *out);
 
-/* The durability barrier: flusher first, then the WAL. */
-int meta_service_flush(struct meta_service *svc, uint64_t *seq);
+/* The durability barrier: flusher first, then the WAL.  *seq gets the
+ * last durable sequence number and *flusher_epoch the epoch of the flusher
+ * that covered it (either may be NULL). */
+int meta_service_flush(struct meta_service *svc, uint64_t *seq,
+		       uint32_t *flusher_epoch);
 
 #endif

@@ -94,6 +94,18 @@ const struct nfs_proc nfs_proc_read = {
 	nfs_read_encode,
 };
 
+/* Folds the flusher epoch that holds (WRITE) or covered (COMMIT) the data
+ * into the gateway's verifier.  A flusher that restarts loses the frames
+ * it had not stored; its new epoch changes the verifier COMMIT answers,
+ * and the client resends every write it had not seen committed. */
+static void nfs_verf_fold(uint8_t *verf, uint32_t epoch)
+{
+	uint64_t mix = (uint64_t)epoch * 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < NFS3_WRITEVERFSIZE; i++)
+		verf[i] ^= (uint8_t)(mix >> (8 * i));
+}
+
 static bool nfs_write_decode(struct xdr_dec *d, struct nfs_args *a)
 {
 	return nfs_fh_decode(d, &a->fh) && xdr_u64(d, &a->offset) &&
@@ -129,6 +141,7 @@ static int nfs_write_run(struct nfs_req *rq, const struct nfs_args *a,
 	r->before = rep->before;
 	r->after = rep->attr;
 	r->count = a->count;
+	nfs_verf_fold(r->verf, rep->flusher_epoch);
 	r->committed = (uint32_t)rep->committed;
 	if (r->committed < a->stable)
 		r->committed = a->stable;
@@ -169,8 +182,11 @@ static int nfs_commit_run(struct nfs_req *rq, const struct nfs_args *a,
 	if (rc < 0)
 		return rc;
 	r->after = r->before;
-	return nfs_meta_call(rq, r, ZEROFS__META_METHOD__META_FLUSH, &req.base,
-			     &zerofs__flush_reply__descriptor, &rep);
+	rc = nfs_meta_call(rq, r, ZEROFS__META_METHOD__META_FLUSH, &req.base,
+			   &zerofs__flush_reply__descriptor, &rep);
+	if (rc == 0)
+		nfs_verf_fold(r->verf, rep->flusher_epoch);
+	return rc;
 }
 
 static void nfs_commit_encode(struct xdr_enc *e, const struct nfs_res *r)
