@@ -55,12 +55,14 @@ int chunk_read_cb(void *arg, const ProtobufCMessage *msg, struct rpc_reply *out)
 
 	if (req->fh == NULL)
 		return rpc_reply_error(out, -EINVAL, "read: no file handle");
-	if (req->offset > INT64_MAX)
-		return rpc_reply_error(out, -EINVAL, "read: offset too large");
 	rc = chunk_size_get(svc, svc->meta, &cs);
 	if (rc < 0)
 		return chunk_fail(out, "read: statfs", req->fh->ino, rc, NULL);
 	count = req->count < CHUNK_MAX_IO ? req->count : CHUNK_MAX_IO;
+	/* No file reaches 2^63 bytes: from there on a read is at end of
+	 * file, and asking for no bytes still answers size and eof. */
+	if (req->offset > INT64_MAX)
+		count = 0;
 	rc = chunk_extents_get(svc, req->fh, req->offset / cs,
 			       (uint32_t)span_count(req->offset, count, cs),
 			       &ext, detail, sizeof(detail));
