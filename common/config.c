@@ -274,8 +274,9 @@ static int set_lsm_flush(struct config *cfg, int i, const char *v,
 			 const char **why)
 {
 	(void)i;
-	return config_number_in(v, 0, 0, CONFIG_MAX_INTERVAL,
-				"must be a number > 0 and <= 86400",
+	/* Below 10 ms the metadata service would do little but flush. */
+	return config_number_in(v, 0.01, 1, CONFIG_MAX_INTERVAL,
+				"must be a number >= 0.01 and <= 86400",
 				&cfg->lsm.flush_interval_secs, why);
 }
 

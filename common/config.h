@@ -57,7 +57,8 @@ struct config {
 void config_defaults(struct config *cfg, const char *data_dir);
 
 /* Loads path into cfg.  On failure returns a negative errno and writes one
- * line to err: "FILE:LINE: KEY: reason". */
+ * line to err: "FILE:LINE: KEY: reason", or "FILE: cannot open: reason"
+ * when the file cannot be read at all. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
 /* Writes the commented starting file for `zerofs init` to buf, with its

@@ -262,7 +262,7 @@ static const struct range_case range_cases[] = {
 	{ "lsm:\n  checkpoint_every: 1.5\n", 3, "lsm.checkpoint_every",
 	  "integer from 1 to 1000000" },
 	{ "lsm:\n  flush_interval_secs: 0\n", 3, "lsm.flush_interval_secs",
-	  "> 0" },
+	  ">= 0.01" },
 	{ "servers:\n  nfs:\n    addresses: ['h:70000']\n", 4,
 	  "servers.nfs.addresses", "port 1..65535" },
 	{ "servers:\n  nfs:\n    addresses: []\n", 4, "servers.nfs.addresses",
@@ -291,6 +291,8 @@ TEST(out_of_range_values_name_their_line_and_key)
 }
 
 static const struct range_case upper_cases[] = {
+	{ "lsm:\n  flush_interval_secs: 1e-9\n", 3, "lsm.flush_interval_secs",
+	  ">= 0.01" },
 	{ "lsm:\n  flush_interval_secs: 1e20\n", 3, "lsm.flush_interval_secs",
 	  "<= 86400" },
 	{ "lsm:\n  flush_interval_secs: 86401\n", 3, "lsm.flush_interval_secs",

@@ -53,10 +53,6 @@ int service_wait_signal(void)
 	return sig;
 }
 
-/* What service_parse_args returns when it printed the help: the caller
- * exits 0 without starting anything. */
-#define SERVICE_ARGS_HELP 1
-
 static void service_usage(const char *prog, FILE *out)
 {
 	fprintf(out,

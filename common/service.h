@@ -37,8 +37,12 @@ void service_block_signals(void);
 /* Waits for SIGTERM or SIGINT and returns the signal number. */
 int service_wait_signal(void);
 
+/* service_parse_args' answer when -h or --help printed the usage. */
+#define SERVICE_ARGS_HELP 1
+
 /* Loads the config named by "-c FILE" in argv, sets the log level, and
- * fills cfg.  Prints usage or the config error and returns -1 on failure.
+ * fills cfg.  Returns 0; SERVICE_ARGS_HELP after printing the usage on
+ * stdout; or -1 after printing the usage or the config error on stderr.
  */
 int service_parse_args(const char *prog, int argc, char **argv,
 		       struct config *cfg);

@@ -197,7 +197,7 @@ static int cli_run(int argc, char **argv)
 	/* > 0: it printed the help on stdout; nothing to run. */
 	rc = service_parse_args("zerofs run", argc, argv, &cfg);
 	if (rc != 0)
-		return rc < 0 ? 2 : 0;
+		return rc == SERVICE_ARGS_HELP ? 0 : 2;
 	service_block_signals();
 	service_endpoints_inproc(&ep);
 	if (cli_services_start(&cfg, &ep, handles) < 0)
