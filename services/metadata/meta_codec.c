@@ -11,6 +11,8 @@
 #include <string.h>
 
 #define META_VAL_VERSION 1
+/* The superblock gained the inode number reservation in version 2. */
+#define META_SUPER_VERSION 2
 
 static void key_be64(uint8_t *p, uint64_t v)
 {
@@ -137,26 +139,32 @@ int meta_inode_decode(const void *p, size_t len, uint64_t ino,
 
 void meta_super_encode(struct wire_out *w, const struct meta_super *sb)
 {
-	wire_out_u8(w, META_VAL_VERSION);
+	wire_out_u8(w, META_SUPER_VERSION);
 	wire_out_u32(w, sb->gen);
 	wire_out_u32(w, sb->chunk_size);
 	wire_out_u64(w, sb->next_ino);
 	wire_out_u64(w, sb->used_bytes);
 	wire_out_u64(w, sb->inodes);
+	wire_out_u64(w, sb->ino_limit);
 }
 
+/* Version 1 had no reservation: nothing past next_ino was handed out. */
 int meta_super_decode(const void *p, size_t len, struct meta_super *sb)
 {
 	struct wire_in r;
+	uint8_t version;
 
 	wire_in_init(&r, p, len);
-	if (wire_in_u8(&r) != META_VAL_VERSION)
+	version = wire_in_u8(&r);
+	if (version != META_VAL_VERSION && version != META_SUPER_VERSION)
 		return -EIO;
 	sb->gen = wire_in_u32(&r);
 	sb->chunk_size = wire_in_u32(&r);
 	sb->next_ino = wire_in_u64(&r);
 	sb->used_bytes = wire_in_u64(&r);
 	sb->inodes = wire_in_u64(&r);
+	sb->ino_limit =
+	    version == META_SUPER_VERSION ? wire_in_u64(&r) : sb->next_ino;
 	return r.err || wire_in_left(&r) != 0 ? -EIO : 0;
 }
 

@@ -3,15 +3,48 @@
  * LOOKUP, READLINK and STATFS.  On first start the superblock and the root
  * directory are written in one batch; afterwards the stored chunk size
  * wins over the configured one, since every extent was cut to it.
+ *
+ * Every open also starts a new generation and a new reservation of inode
+ * numbers, durable before anything is served, so that a handle handed out
+ * before a crash can never name an inode created after it (FORMAT.md).
  */
 #include "meta_int.h"
 
 #include "log.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The generation after gen: each start's differs from every earlier one's
+ * until the 32-bit counter wraps; 0 and the root's own are skipped. */
+static uint32_t fs_gen_next(uint32_t gen)
+{
+	do
+		gen++;
+	while (gen == 0 || gen == META_ROOT_GEN);
+	return gen;
+}
+
+/* Commits b with sb and waits until it is stored.  Only at open: nothing
+ * else is pending then, so no record points at data the flusher holds and
+ * the sync needs no barrier. */
+static int fs_commit_durable(struct meta_fs *fs, struct kv_batch *b,
+			     const struct meta_super *sb)
+{
+	int rc = meta_commit(fs, b, sb);
+
+	if (rc == 0)
+		rc = kv_sync(fs->kv, NULL, NULL, NULL);
+	if (rc == 0)
+		atomic_store(&fs->ino_durable, sb->ino_limit);
+	else
+		log_err("metadata: open: superblock: not stored (%s)",
+			strerror(-rc));
+	return rc;
+}
 
 static int fs_create(struct meta_fs *fs, const struct meta_fs_options *opt)
 {
@@ -20,11 +53,12 @@ static int fs_create(struct meta_fs *fs, const struct meta_fs_options *opt)
 	struct kv_batch *b;
 	int rc;
 
-	/* A random generation makes handles of an earlier filesystem in the
-	 * same place stale rather than aliases. */
-	sb.gen = randombytes_random() | 1;
+	/* A random first generation makes handles of an earlier filesystem
+	 * in the same place stale rather than aliases. */
+	sb.gen = fs_gen_next(randombytes_random());
 	sb.chunk_size = opt->chunk_size;
 	sb.next_ino = META_ROOT_INO + 1;
+	sb.ino_limit = sb.next_ino + fs->ino_reserve;
 	sb.inodes = 1;
 	root.ino = META_ROOT_INO;
 	root.gen = META_ROOT_GEN;
@@ -39,11 +73,36 @@ static int fs_create(struct meta_fs *fs, const struct meta_fs_options *opt)
 		return -ENOMEM;
 	rc = meta_put_inode(b, &root);
 	if (rc == 0)
-		rc = meta_commit(fs, b, &sb);
+		rc = fs_commit_durable(fs, b, &sb);
 	kv_batch_free(b);
 	if (rc == 0)
 		log_info("metadata: open: filesystem: created, chunk size %u",
 			 sb.chunk_size);
+	return rc;
+}
+
+/* A new start: a new generation, and allocation resumes past every number
+ * an earlier start may have handed out (its durable reservation), since
+ * its creates after the last sync are lost but their handles may live. */
+static int fs_start(struct meta_fs *fs)
+{
+	struct meta_super sb = fs->sb;
+	struct kv_batch *b;
+	int rc;
+
+	sb.gen = fs_gen_next(sb.gen);
+	if (sb.next_ino < sb.ino_limit)
+		sb.next_ino = sb.ino_limit;
+	sb.ino_limit = sb.next_ino + fs->ino_reserve;
+	b = kv_batch_new();
+	if (b == NULL)
+		return -ENOMEM;
+	rc = fs_commit_durable(fs, b, &sb);
+	kv_batch_free(b);
+	if (rc == 0)
+		log_info("metadata: open: filesystem: generation %" PRIu32
+			 ", inode numbers from %" PRIu64,
+			 sb.gen, sb.next_ino);
 	return rc;
 }
 
@@ -70,7 +129,22 @@ static int fs_load(struct meta_fs *fs, const struct meta_fs_options *opt)
 		log_warn("metadata: open: chunk_size: config says %u, the "
 			 "filesystem keeps %u",
 			 opt->chunk_size, fs->sb.chunk_size);
-	return 0;
+	return fs_start(fs);
+}
+
+/* The open's own sync runs no barrier, which is right only if the engine
+ * holds nothing unsynced that might point at data. */
+static int fs_kv_check(struct kv *kv)
+{
+	struct kv_stats st;
+
+	kv_stats_get(kv, &st);
+	if (st.last_seq == st.durable_seq)
+		return 0;
+	log_err("metadata: open: filesystem: the engine holds unsynced "
+		"batches %" PRIu64 "..%" PRIu64,
+		st.durable_seq + 1, st.last_seq);
+	return -EINVAL;
 }
 
 int meta_fs_open(struct kv *kv, const struct meta_fs_options *opt,
@@ -81,11 +155,19 @@ int meta_fs_open(struct kv *kv, const struct meta_fs_options *opt,
 
 	if (opt->chunk_size == 0)
 		return -EINVAL;
+	rc = fs_kv_check(kv);
+	if (rc < 0)
+		return rc;
 	fs = calloc(1, sizeof(*fs));
 	if (fs == NULL)
 		return -ENOMEM;
 	fs->kv = kv;
 	fs->max_bytes = opt->max_bytes;
+	fs->ino_reserve =
+	    opt->ino_reserve ? opt->ino_reserve : META_INO_RESERVE;
+	fs->before_upload = opt->before_upload;
+	fs->before_upload_arg = opt->before_upload_arg;
+	atomic_flag_clear(&fs->warned_no_barrier);
 	pthread_rwlock_init(&fs->lock, NULL);
 	rc = fs_load(fs, opt);
 	if (rc < 0) {
@@ -93,6 +175,40 @@ int meta_fs_open(struct kv *kv, const struct meta_fs_options *opt,
 		return rc;
 	}
 	*out = fs;
+	return 0;
+}
+
+/* Called after the create's batch is written and the lock released.  The
+ * sync covers every batch written before it, so the ino_limit committed
+ * when it starts is stored when it returns. */
+int meta_ino_make_durable(struct meta_fs *fs, uint64_t ino)
+{
+	uint64_t limit, cur;
+	int rc;
+
+	if (ino < atomic_load(&fs->ino_durable))
+		return 0;
+	if (fs->before_upload == NULL) {
+		if (!atomic_flag_test_and_set(&fs->warned_no_barrier))
+			log_warn("metadata: create: inode %" PRIu64
+				 ": reservation not synced, no barrier given",
+				 ino);
+		return 0;
+	}
+	pthread_rwlock_rdlock(&fs->lock);
+	limit = fs->sb.ino_limit;
+	pthread_rwlock_unlock(&fs->lock);
+	rc = kv_sync(fs->kv, fs->before_upload, fs->before_upload_arg, NULL);
+	if (rc < 0) {
+		log_err("metadata: create: inode %" PRIu64
+			": reservation not stored (%s)",
+			ino, strerror(-rc));
+		return rc;
+	}
+	cur = atomic_load(&fs->ino_durable);
+	while (cur < limit &&
+	       !atomic_compare_exchange_weak(&fs->ino_durable, &cur, limit))
+		;
 	return 0;
 }
 

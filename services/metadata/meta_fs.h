@@ -136,12 +136,25 @@ struct meta_statfs {
 struct meta_fs_options {
 	uint32_t chunk_size; /* recorded on the first start only */
 	uint64_t max_bytes;  /* reported by statfs */
+	/* Inode numbers reserved ahead (0: 65536); tests make it small. */
+	uint32_t ino_reserve;
+	/* The durability barrier (the flusher's) that a sync made while
+	 * serving runs first: a create that crosses the reservation syncs
+	 * before it is acknowledged.  NULL: such a create is not synced (the
+	 * number may then recur after a crash; its handle cannot, because the
+	 * generation differs). */
+	kv_before_upload_cb before_upload;
+	void *before_upload_arg;
 };
 
 struct meta_fs;
 
 /* Opens the filesystem in kv, creating the superblock and the root
- * directory on first start.  The kv must outlive fs. */
+ * directory on first start.  Every open takes a new inode generation and
+ * reserves inode numbers past any an earlier start may have handed out,
+ * and makes both durable (kv_sync without a barrier: the kv must be freshly
+ * opened, with nothing unsynced, else -EINVAL) before it returns, so before
+ * anything is served.  The kv must outlive fs. */
 int meta_fs_open(struct kv *kv, const struct meta_fs_options *opt,
 		 struct meta_fs **out);
 void meta_fs_close(struct meta_fs *fs);

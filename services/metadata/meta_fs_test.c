@@ -18,7 +18,8 @@ struct env {
 	struct meta_handle root;
 };
 
-static const struct meta_fs_options fs_opt = { 1 << 20, 1ull << 30 };
+static const struct meta_fs_options fs_opt = { .chunk_size = 1 << 20,
+					       .max_bytes = 1ull << 30 };
 
 static void env_open(struct env *e)
 {
@@ -603,7 +604,7 @@ TEST(inode_numbers_are_not_reused_across_a_reopen)
 TEST(the_stored_chunk_size_wins_over_a_new_config)
 {
 	struct env e;
-	struct meta_fs_options other = { 4096, 1 };
+	struct meta_fs_options other = { .chunk_size = 4096, .max_bytes = 1 };
 	struct meta_fs *fs2;
 	struct meta_statfs st;
 	struct meta_inode in;

@@ -9,6 +9,7 @@
 #include "wire.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #define META_KEY_SUPER	'S'
 #define META_KEY_INODE	'I'
@@ -20,12 +21,16 @@
 /* The first cookie of a real entry: 1 and 2 are "." and "..". */
 #define META_COOKIE_FIRST 3
 
+/* Inode numbers reserved ahead of use, per open and per crossing. */
+#define META_INO_RESERVE 65536
+
 struct meta_super {
-	uint32_t gen; /* the generation of every inode of this filesystem */
+	uint32_t gen; /* of the inodes this start creates; raised per open */
 	uint32_t chunk_size;
 	uint64_t next_ino;
 	uint64_t used_bytes;
 	uint64_t inodes;
+	uint64_t ino_limit; /* numbers below it may have been handed out */
 };
 
 struct meta_fs {
@@ -33,6 +38,13 @@ struct meta_fs {
 	pthread_rwlock_t lock; /* mutations write, reads share */
 	struct meta_super sb;  /* as last committed */
 	uint64_t max_bytes;
+	uint64_t ino_reserve;
+	kv_before_upload_cb before_upload;
+	void *before_upload_arg;
+	/* An ino_limit known to be in the store: creates below it need no
+	 * sync of their own. */
+	_Atomic uint64_t ino_durable;
+	atomic_flag warned_no_barrier;
 };
 
 struct meta_key {
@@ -94,6 +106,10 @@ int meta_drop_inode(struct meta_fs *fs, struct kv_batch *b,
 		    const struct meta_inode *in, struct meta_super *sb);
 /* 1 if dir has no entries, 0 if it has, or a negative errno. */
 int meta_dir_empty(struct meta_fs *fs, uint64_t dir);
+
+/* Makes a new inode's number durable before its create is acknowledged,
+ * if it lies past the reservation known to be stored (FORMAT.md). */
+int meta_ino_make_durable(struct meta_fs *fs, uint64_t ino);
 
 /* Writes b and, on success, makes sb the committed superblock (sb may be
  * NULL when unchanged). */

@@ -84,6 +84,8 @@ static int create_new(struct meta_fs *fs, const char *name,
 	dir->mtime = dir->ctime = meta_now();
 	create_inode_init(fs, c, dir, in);
 	sb.next_ino++;
+	if (sb.next_ino > sb.ino_limit)
+		sb.ino_limit = in->ino + fs->ino_reserve;
 	sb.inodes++;
 	if (c->type == META_DIR)
 		dir->nlink++;
@@ -143,6 +145,10 @@ int meta_fs_create(struct meta_fs *fs, const struct meta_handle *dir,
 	pthread_rwlock_wrlock(&fs->lock);
 	rc = create_locked(fs, dir, name, c, attr, wcc, existed);
 	pthread_rwlock_unlock(&fs->lock);
+	/* Also for a file that existed: its own create may have failed to
+	 * store the reservation. */
+	if (rc == 0)
+		rc = meta_ino_make_durable(fs, attr->ino);
 	*dir_before = wcc[0];
 	*dir_after = wcc[1];
 	return rc;
