@@ -103,6 +103,10 @@ static int service_open(struct meta_service *svc, const struct config *cfg,
 		.chunk_size = cfg->filesystem.chunk_size,
 		.max_bytes =
 		    (uint64_t)(cfg->filesystem.max_size_gb * 1073741824.0),
+		/* The sync a create runs when it raises the inode limit
+		 * must store the data frames first, like every sync. */
+		.before_upload = flusher_barrier_cb,
+		.before_upload_arg = svc,
 	};
 	int rc;
 
