@@ -91,10 +91,37 @@ bool nfs_sattr_decode(struct xdr_dec *d, struct nfs_sattr *s)
 	       nfs_set_time_decode(d, &s->mtime_how, &s->mtime);
 }
 
-bool nfs_diropargs_decode(struct xdr_dec *d, struct nfs_fh *fh, char *name)
+bool nfs_string_decode(struct xdr_dec *d, struct nfs_args *a, char *out,
+		       size_t outlen)
+{
+	const uint8_t *p;
+	uint32_t n;
+	int err = 0;
+
+	/* Any length the record holds: the record limit bounds it, and
+	 * nothing is copied unless it fits. */
+	if (!xdr_opaque_var(d, UINT32_MAX, &p, &n))
+		return false;
+	if (n >= outlen)
+		err = -ENAMETOOLONG;
+	else if (memchr(p, 0, n) != NULL)
+		err = -EINVAL;
+	if (err < 0) {
+		out[0] = '\0';
+		if (a->arg_err == 0)
+			a->arg_err = err;
+		return true;
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return true;
+}
+
+bool nfs_diropargs_decode(struct xdr_dec *d, struct nfs_args *a,
+			  struct nfs_fh *fh, char *name)
 {
 	return nfs_fh_decode(d, fh) &&
-	       xdr_string(d, NFS_NAME_WIRE_MAX, name, NFS_NAME_WIRE_MAX + 1);
+	       nfs_string_decode(d, a, name, NFS_NAME_WIRE_MAX + 1);
 }
 
 int nfs_name_check(const char *name)
@@ -128,7 +155,7 @@ bool nfs_args_fh_decode(struct xdr_dec *d, struct nfs_args *a)
 
 bool nfs_args_dirop_decode(struct xdr_dec *d, struct nfs_args *a)
 {
-	return nfs_diropargs_decode(d, &a->fh, a->name);
+	return nfs_diropargs_decode(d, a, &a->fh, a->name);
 }
 
 void nfs_res_void_encode(struct xdr_enc *e, const struct nfs_res *r)

@@ -4,8 +4,8 @@
  *
  * Failures that are not the client's doing (a service that does not
  * answer, a malformed reply) are logged here as warnings, with the
- * service's detail; the dispatcher logs the client's own errors (a
- * missing name, a stale handle) at debug level.
+ * service's detail, at most one line per NFS_LOG_INTERVAL_MS; the dispatcher
+ * logs the client's own errors (a missing name, a stale handle) at debug level.
  */
 #include "nfs/nfs_gw.h"
 
@@ -48,6 +48,23 @@ void nfs_res_free(struct nfs_res *r)
 	r->nowned = 0;
 }
 
+/* A service that is down fails every call for as long as it is down:
+ * one line per interval says so, with the count of failures left out. */
+static void nfs_call_warn(struct nfs_req *rq, const char *svc, uint32_t method,
+			  int rc, const char *detail)
+{
+	static struct nfs_ratelimit rl =
+	    NFS_RATELIMIT_INIT(NFS_LOG_INTERVAL_MS);
+	unsigned long dropped;
+
+	if (!nfs_ratelimit_pass(&rl, nfs_now_ms(), &dropped))
+		return;
+	log_warn("nfs: %s: xid %u: %s %u: %s (%s); %lu more service "
+		 "failures not logged",
+		 rq->proc, rq->call->xid, svc, method, strerror(-rc), detail,
+		 dropped);
+}
+
 static int nfs_call(struct nfs_req *rq, struct nfs_res *r,
 		    struct rpc_client *cli, const char *svc, uint32_t method,
 		    const ProtobufCMessage *req,
@@ -60,9 +77,7 @@ static int nfs_call(struct nfs_req *rq, struct nfs_res *r,
 	rc = rpc_call(cli, method, req, desc, &msg, detail, sizeof(detail));
 	if (rc < 0) {
 		if (!nfs_err_is_client(rc))
-			log_warn("nfs: %s: xid %u: %s %u: %s (%s)", rq->proc,
-				 rq->call->xid, svc, method, strerror(-rc),
-				 detail);
+			nfs_call_warn(rq, svc, method, rc, detail);
 		return rc;
 	}
 	rc = nfs_res_keep(r, msg);

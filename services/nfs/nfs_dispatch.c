@@ -87,7 +87,7 @@ static void nfs_proc_serve(struct nfs_gw *gw, const struct oncrpc_call *call,
 	}
 	memset(&r, 0, sizeof(r));
 	memcpy(r.verf, gw->write_verf, sizeof(r.verf));
-	r.err = proc->run(&rq, a, &r);
+	r.err = a->arg_err < 0 ? a->arg_err : proc->run(&rq, a, &r);
 	r.status = nfs_status_from_errno(r.err);
 	if (r.err < 0 && nfs_err_is_client(r.err))
 		log_debug("nfs: %s: ino %llu: %s", proc->name,
@@ -142,4 +142,39 @@ int nfs_dispatch(struct nfs_gw *gw, const uint8_t *rec, size_t len,
 	else
 		nfs_call_route(gw, &call, &d, e);
 	return oncrpc_record_seal(e);
+}
+
+/* The largest reply READ, READDIR and READDIRPLUS may ask for, taken from
+ * their counts; what any other reply weighs at most, roughly. */
+static uint32_t nfs_reply_count(struct xdr_dec *d, uint32_t proc)
+{
+	uint8_t verf[NFS3_COOKIEVERFSIZE];
+	uint32_t count = 0, maxcount = 0;
+	struct nfs_fh fh;
+	uint64_t u;
+
+	if (proc == NFSPROC3_READ && nfs_fh_decode(d, &fh) && xdr_u64(d, &u) &&
+	    xdr_u32(d, &count))
+		return count;
+	if (proc == NFSPROC3_READDIR && nfs_fh_decode(d, &fh) &&
+	    xdr_u64(d, &u) && xdr_opaque_fixed(d, verf, sizeof(verf)) &&
+	    xdr_u32(d, &count))
+		return count;
+	if (proc == NFSPROC3_READDIRPLUS && nfs_fh_decode(d, &fh) &&
+	    xdr_u64(d, &u) && xdr_opaque_fixed(d, verf, sizeof(verf)) &&
+	    xdr_u32(d, &count) && xdr_u32(d, &maxcount))
+		return maxcount;
+	return 0;
+}
+
+size_t nfs_reply_estimate(const uint8_t *rec, size_t len)
+{
+	struct oncrpc_call call;
+	struct xdr_dec d;
+	uint32_t count = 0;
+
+	xdr_dec_init(&d, rec, len);
+	if (oncrpc_call_decode(&d, &call) == 0 && call.prog == NFS_PROGRAM)
+		count = nfs_reply_count(&d, call.proc);
+	return NFS_REPLY_BASE + (count < NFS_IO_MAX ? count : NFS_IO_MAX);
 }

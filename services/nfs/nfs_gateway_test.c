@@ -508,6 +508,40 @@ TEST(name_over_255_bytes_is_nametoolong)
 	close(fd);
 }
 
+TEST(symlink_target_over_4096_bytes_is_nametoolong)
+{
+	struct nfs_fh root;
+	struct xdr_enc e;
+	char target[5000];
+	int i, fd = conn_open();
+
+	memset(target, 't', sizeof(target) - 1);
+	target[sizeof(target) - 1] = '\0';
+	root = root_fh(fd);
+	call_start(&e, NFS_PROGRAM, NFS_V3, NFSPROC3_SYMLINK);
+	nfs_fh_encode(&e, root.ino, root.gen);
+	xdr_put_string(&e, "longlink");
+	for (i = 0; i < 6; i++)
+		xdr_put_u32(&e, 0); /* sattr3: nothing set */
+	xdr_put_string(&e, target);
+	CHECK_EQ(status_of(fd, &e), NFS3ERR_NAMETOOLONG);
+	close(fd);
+}
+
+TEST(name_holding_a_nul_byte_is_inval)
+{
+	struct nfs_fh root;
+	struct xdr_enc e;
+	int fd = conn_open();
+
+	root = root_fh(fd);
+	call_start(&e, NFS_PROGRAM, NFS_V3, NFSPROC3_LOOKUP);
+	nfs_fh_encode(&e, root.ino, root.gen);
+	xdr_put_opaque_var(&e, "a\0b", 3);
+	CHECK_EQ(status_of(fd, &e), NFS3ERR_INVAL);
+	close(fd);
+}
+
 TEST(stop_closes_open_connections)
 {
 	struct oncrpc_record rec;
@@ -545,4 +579,6 @@ TEST_MAIN(null_call_succeeds_with_an_empty_body,
 	  client_that_stops_reading_stalls_only_its_connection,
 	  size_change_with_a_stale_guard_is_not_sync,
 	  mknod_of_a_regular_file_is_badtype,
-	  name_over_255_bytes_is_nametoolong, stop_closes_open_connections)
+	  name_over_255_bytes_is_nametoolong,
+	  symlink_target_over_4096_bytes_is_nametoolong,
+	  name_holding_a_nul_byte_is_inval, stop_closes_open_connections)

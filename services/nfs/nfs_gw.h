@@ -20,8 +20,11 @@
 #include "nfs/xdr.h"
 #include "rpc.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+struct config;
 
 /* The root directory every path starts from.  MOUNT asks for it with
  * GetAttrReq.root and takes the handle from the reply, so the generation
@@ -83,6 +86,9 @@ struct nfs_args {
 	const uint8_t *data; /* WRITE's bytes, inside the call's record */
 	uint32_t datalen;
 	char path[NFS3_PATH_MAX + 1]; /* SYMLINK target, MOUNT dirpath */
+	/* A string that decoded but no call may take (too long, or holding
+	 * a NUL byte): the run is skipped and this is the answer. */
+	int arg_err;
 };
 
 #define NFS_RES_OWNED 4
@@ -143,7 +149,14 @@ void nfs_wcc_encode(struct xdr_enc *e, const Zerofs__Attr *before,
 void nfs_post_op_fh_encode(struct xdr_enc *e, bool has, uint64_t ino,
 			   uint32_t gen);
 bool nfs_sattr_decode(struct xdr_dec *d, struct nfs_sattr *s);
-bool nfs_diropargs_decode(struct xdr_dec *d, struct nfs_fh *fh, char *name);
+bool nfs_diropargs_decode(struct xdr_dec *d, struct nfs_args *a,
+			  struct nfs_fh *fh, char *name);
+/* A name or path of any length the record holds, copied into out (outlen
+ * bytes) when it fits and holds no NUL byte; otherwise out is empty and
+ * a->arg_err gets -ENAMETOOLONG or -EINVAL, so the client hears a status
+ * instead of GARBAGE_ARGS.  False only when the bytes are not there. */
+bool nfs_string_decode(struct xdr_dec *d, struct nfs_args *a, char *out,
+		       size_t outlen);
 /* 0, or -ENAMETOOLONG / -EINVAL for a name no directory may hold;
  * nfs_name_check_new also refuses "." and "..", which cannot be made,
  * removed or renamed. */
@@ -181,6 +194,50 @@ extern const struct nfs_proc nfs_proc_null, nfs_proc_getattr, nfs_proc_setattr,
 extern const struct nfs_proc nfs_mount_null, nfs_mount_mnt, nfs_mount_dump,
     nfs_mount_umnt, nfs_mount_umntall, nfs_mount_export;
 
+/* nfs_ratelimit.c: at most one log line per interval for an event that a
+ * client or a failing service can repeat at will; the lines left out are
+ * counted and the count is told with the next line. */
+struct nfs_ratelimit {
+	pthread_mutex_t lock;
+	int64_t interval_ms;
+	int64_t last_ms; /* when the last line was let through */
+	bool any;	 /* a line was ever let through */
+	unsigned long dropped;
+};
+
+/* The interval of every rate-limited warning. */
+#define NFS_LOG_INTERVAL_MS 10000
+
+#define NFS_RATELIMIT_INIT(ms)                                                 \
+	{                                                                      \
+		PTHREAD_MUTEX_INITIALIZER, (ms), 0, false, 0                   \
+	}
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t nfs_now_ms(void);
+/* True when a line may be logged at now_ms; *dropped gets the number of
+ * events refused since the last line that passed. */
+bool nfs_ratelimit_pass(struct nfs_ratelimit *rl, int64_t now_ms,
+			unsigned long *dropped);
+
+/* nfs_setup.c: the limits a connection lives under.  They are read when
+ * the gateway starts; tests shorten them with nfs_limits_set first. */
+struct nfs_limits {
+	int idle_ms;	   /* no complete record for this long: close */
+	int stall_ms;	   /* a record begun and no byte for this long: close */
+	int send_ms;	   /* a reply that makes no progress this long: close */
+	int max_conns;	   /* more connections are refused at accept */
+	int conn_calls;	   /* calls read and not yet answered, per connection */
+	size_t conn_bytes; /* bytes those calls may hold, per connection */
+	int backend_ms;	   /* timeout of each call to a service */
+};
+
+void nfs_limits_get(struct nfs_limits *l);
+void nfs_limits_set(const struct nfs_limits *l);
+/* nfs_server.c, for tests: the connections open, and the most bytes of
+ * requests and replies any one of them holds for its unanswered calls. */
+void nfs_server_stats(void *handle, int *conns, size_t *bytes_max);
+
 /* Whether an errno is the client's doing (logged at debug level) rather
  * than the gateway's or a service's (logged as a warning). */
 bool nfs_err_is_client(int err);
@@ -190,5 +247,16 @@ bool nfs_err_is_client(int err);
  * (-EBADMSG: not a call) when the connection must close instead. */
 int nfs_dispatch(struct nfs_gw *gw, const uint8_t *rec, size_t len,
 		 struct xdr_enc *e);
+
+/* What the reply to a call record may weigh: NFS_REPLY_BASE, plus the
+ * count READ, READDIR or READDIRPLUS asks for (at most NFS_IO_MAX).  The
+ * server charges a connection this before it serves the call. */
+#define NFS_REPLY_BASE (4u << 10)
+size_t nfs_reply_estimate(const uint8_t *rec, size_t len);
+
+/* nfs_setup.c: what the server sets up once at start. */
+int nfs_listen_all(int *fds, int *nfds, const struct config *cfg);
+void nfs_verf_make(uint8_t *verf);
+void nfs_malloc_tune(void);
 
 #endif

@@ -30,7 +30,7 @@ const struct nfs_proc nfs_mount_null = {
 
 static bool nfs_mount_path_decode(struct xdr_dec *d, struct nfs_args *a)
 {
-	return xdr_string(d, MNTPATHLEN, a->path, sizeof(a->path));
+	return nfs_string_decode(d, a, a->path, MNTPATHLEN + 1);
 }
 
 /* Moves cur to the entry `name` inside it; *type gets its file type. */

@@ -188,7 +188,7 @@ const struct nfs_proc nfs_proc_mkdir = {
 static bool nfs_symlink_decode(struct xdr_dec *d, struct nfs_args *a)
 {
 	return nfs_args_dirop_decode(d, a) && nfs_sattr_decode(d, &a->sattr) &&
-	       xdr_string(d, NFS3_PATH_MAX, a->path, sizeof(a->path));
+	       nfs_string_decode(d, a, a->path, sizeof(a->path));
 }
 
 static int nfs_symlink_run(struct nfs_req *rq, const struct nfs_args *a,
@@ -306,7 +306,7 @@ const struct nfs_proc nfs_proc_rmdir = {
 static bool nfs_rename_decode(struct xdr_dec *d, struct nfs_args *a)
 {
 	return nfs_args_dirop_decode(d, a) &&
-	       nfs_diropargs_decode(d, &a->fh2, a->name2);
+	       nfs_diropargs_decode(d, a, &a->fh2, a->name2);
 }
 
 static int nfs_rename_run(struct nfs_req *rq, const struct nfs_args *a,
@@ -357,7 +357,7 @@ const struct nfs_proc nfs_proc_rename = {
 static bool nfs_link_decode(struct xdr_dec *d, struct nfs_args *a)
 {
 	return nfs_fh_decode(d, &a->fh) &&
-	       nfs_diropargs_decode(d, &a->fh2, a->name2);
+	       nfs_diropargs_decode(d, a, &a->fh2, a->name2);
 }
 
 static int nfs_link_run(struct nfs_req *rq, const struct nfs_args *a,

@@ -4,13 +4,22 @@
  * pool of workers that serve them.
  *
  * A reader hands each record to the pool and reads on, so one connection
- * can have several calls in flight (up to NFS_CONN_INFLIGHT; then it
- * waits).  Workers queue each reply whole for the connection's writer
- * thread, so replies never interleave and a client that stops reading
- * stalls only its own connection.  A connection that misbehaves (a
- * record over the limit, bytes that are not a call) is shut down; its
- * reader waits for its calls still in the pool, then ends.  The acceptor
- * joins finished readers, and refuses connections beyond NFS_MAX_CONNS.
+ * can have several calls in flight.  Each call is charged its record and
+ * an estimate of its reply; once a connection has NFS_CONN_CALLS calls
+ * unanswered or NFS_CONN_BYTES charged, its reader stops reading the
+ * socket until the writer drains, so a client that pipelines calls and
+ * never reads its replies holds a bounded amount of memory and no work in
+ * the shared pool.  Workers queue each reply whole for the connection's
+ * writer thread, so replies never interleave and a client that stops
+ * reading stalls only its own connection.
+ *
+ * A connection that misbehaves (a record over the limit, bytes that are
+ * not a call), that sends no complete record for NFS_IDLE_MS, stops
+ * halfway through one for NFS_STALL_MS, or takes no reply bytes for
+ * NFS_SEND_MS is shut down; the calls it still has in the pool are
+ * dropped rather than served, so its threads and descriptor go at once.
+ * The acceptor joins finished readers, and refuses connections beyond
+ * NFS_MAX_CONNS with a rate-limited warning.
  */
 #include "nfs/nfs.h"
 #include "nfs/nfs_gw.h"
@@ -33,18 +42,18 @@
 #include <unistd.h>
 
 #define NFS_WORKERS	   16
-#define NFS_MAX_CONNS	   1024
-#define NFS_CONN_INFLIGHT  16
 #define NFS_RECORD_LIMIT   (NFS_IO_MAX + (64u << 10))
 #define NFS_READER_STACK   (256u << 10)
 #define NFS_ACCEPT_POLL_MS 1000
 
 struct nfs_server;
 
-/* A reply waiting for the connection's writer; it owns buf. */
+/* A reply waiting for the connection's writer; it owns buf.  cost is
+ * what its call was charged, given back once the reply is sent. */
 struct nfs_out {
 	uint8_t *buf;
 	size_t len;
+	size_t cost;
 	struct nfs_out *next;
 };
 
@@ -53,12 +62,18 @@ struct nfs_conn {
 	int fd;
 	pthread_t thread; /* the reader */
 	pthread_t writer;
-	pthread_mutex_t lock; /* inflight, the reply queue, ending */
+	pthread_mutex_t lock; /* inflight to closing */
 	pthread_cond_t cond;
-	int inflight; /* calls read and not yet answered or dropped */
+	int inflight;	/* calls read and not yet answered or dropped */
+	size_t charged; /* their records and estimated replies */
+	size_t held;	/* bytes of their records and replies now held */
 	struct nfs_out *out_head, *out_tail;
-	bool ending; /* no more replies will come: the writer may end */
-	bool done;   /* the reader has ended: join it (under srv->lock) */
+	bool ending;	   /* no more replies will come: the writer may end */
+	bool closing;	   /* the reader has ended: drop calls not yet served */
+	bool in_record;	   /* the reader has begun a record */
+	int64_t idle_from; /* when the reader began waiting for a record */
+	int64_t progress;  /* when the last byte of the record came */
+	bool done;	   /* the reader has ended: join it (under srv->lock) */
 	struct nfs_conn *next;
 };
 
@@ -67,6 +82,7 @@ struct nfs_job {
 	struct nfs_conn *conn;
 	uint8_t *buf;
 	size_t len;
+	size_t cost;
 	struct nfs_job *next;
 };
 
@@ -84,7 +100,34 @@ struct nfs_server {
 	struct nfs_conn *conns;
 	int nconns;
 	bool stopping;
+	struct nfs_limits lim; /* as they were at start */
+	struct nfs_ratelimit refused;
 };
+
+/* Waits until the socket is readable or the connection has been quiet
+ * for too long: idle_ms without a complete record, or stall_ms without a
+ * byte once a record has begun.  A client cannot hold a slot forever. */
+static int nfs_conn_wait(struct nfs_conn *c)
+{
+	const struct nfs_limits *l = &c->srv->lim;
+	struct pollfd pfd = { c->fd, POLLIN, 0 };
+	int64_t now, until;
+	int n;
+
+	for (;;) {
+		until = c->idle_from + l->idle_ms;
+		if (c->in_record && c->progress + l->stall_ms < until)
+			until = c->progress + l->stall_ms;
+		now = nfs_now_ms();
+		if (now >= until)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)(until - now));
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
 
 static int nfs_conn_read_cb(void *arg, void *buf, size_t n)
 {
@@ -92,7 +135,12 @@ static int nfs_conn_read_cb(void *arg, void *buf, size_t n)
 	uint8_t *p = buf;
 	ssize_t got;
 
+	int rc;
+
 	while (n > 0) {
+		rc = nfs_conn_wait(c);
+		if (rc < 0)
+			return rc;
 		got = recv(c->fd, p, n, 0);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -100,6 +148,8 @@ static int nfs_conn_read_cb(void *arg, void *buf, size_t n)
 			return -errno;
 		if (got == 0)
 			return -EPIPE;
+		c->in_record = true;
+		c->progress = nfs_now_ms();
 		p += got;
 		n -= (size_t)got;
 	}
@@ -123,31 +173,37 @@ static int nfs_conn_send(struct nfs_conn *c, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* One call fewer in flight: wakes a reader waiting for room or for the
- * last reply. */
-static void nfs_conn_call_done(struct nfs_conn *c)
+/* One call fewer in flight, its charge and the `held` bytes it still had
+ * given back: wakes a reader waiting for room or for the last reply. */
+static void nfs_conn_call_done(struct nfs_conn *c, size_t cost, size_t held)
 {
 	pthread_mutex_lock(&c->lock);
 	c->inflight--;
+	c->charged -= cost;
+	c->held -= held;
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 }
 
 /* Hands a reply to the writer, so that a client that does not read its
- * replies blocks only its own connection, never a worker. */
-static void nfs_conn_reply_queue(struct nfs_conn *c, struct xdr_enc *e)
+ * replies blocks only its own connection, never a worker.  The call's
+ * record, `reclen` bytes, has been freed. */
+static void nfs_conn_reply_queue(struct nfs_conn *c, struct xdr_enc *e,
+				 size_t cost, size_t reclen)
 {
 	struct nfs_out *o = calloc(1, sizeof(*o));
 
 	if (o == NULL) {
 		shutdown(c->fd, SHUT_RDWR);
-		nfs_conn_call_done(c);
+		nfs_conn_call_done(c, cost, reclen);
 		return;
 	}
 	o->buf = e->buf;
 	o->len = e->len;
+	o->cost = cost;
 	xdr_enc_init(e);
 	pthread_mutex_lock(&c->lock);
+	c->held = c->held - reclen + o->len;
 	if (c->out_tail != NULL)
 		c->out_tail->next = o;
 	else
@@ -185,9 +241,9 @@ static void *nfs_conn_writer_main(void *arg)
 			broken = true;
 			shutdown(c->fd, SHUT_RDWR);
 		}
+		nfs_conn_call_done(c, o->cost, o->len);
 		free(o->buf);
 		free(o);
-		nfs_conn_call_done(c);
 	}
 	return NULL;
 }
@@ -196,20 +252,28 @@ static void nfs_job_serve(struct nfs_server *srv, struct nfs_job *job)
 {
 	struct nfs_conn *c = job->conn;
 	struct xdr_enc e;
-	int rc;
+	bool closing;
+	int rc = -ECONNABORTED;
 
+	/* Nobody will read the reply of a connection that is closing: its
+	 * calls go at once instead of holding it and the pool. */
+	pthread_mutex_lock(&c->lock);
+	closing = c->closing;
+	pthread_mutex_unlock(&c->lock);
 	xdr_enc_init(&e);
-	rc = nfs_dispatch(&srv->gw, job->buf, job->len, &e);
+	if (!closing)
+		rc = nfs_dispatch(&srv->gw, job->buf, job->len, &e);
+	free(job->buf);
 	if (rc == 0) {
-		nfs_conn_reply_queue(c, &e);
+		nfs_conn_reply_queue(c, &e, job->cost, job->len);
 	} else {
-		log_debug("nfs: call: connection %d: %s; closing", c->fd,
-			  strerror(-rc));
+		if (!closing)
+			log_debug("nfs: call: connection %d: %s; closing",
+				  c->fd, strerror(-rc));
 		shutdown(c->fd, SHUT_RDWR);
-		nfs_conn_call_done(c);
+		nfs_conn_call_done(c, job->cost, job->len);
 	}
 	xdr_enc_fini(&e);
-	free(job->buf);
 	free(job);
 }
 
@@ -235,6 +299,22 @@ static void *nfs_worker_main(void *arg)
 	}
 }
 
+/* Waits until the connection may take one more call costing cost bytes:
+ * a call always fits when none is in flight, however large it is. */
+static void nfs_conn_admit(struct nfs_conn *c, size_t cost, size_t reclen)
+{
+	const struct nfs_limits *l = &c->srv->lim;
+
+	pthread_mutex_lock(&c->lock);
+	while (c->inflight >= l->conn_calls ||
+	       (c->inflight > 0 && c->charged + cost > l->conn_bytes))
+		pthread_cond_wait(&c->cond, &c->lock);
+	c->inflight++;
+	c->charged += cost;
+	c->held += reclen;
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* Hands the record's buffer to a new job; the record starts afresh. */
 static int nfs_conn_enqueue(struct nfs_conn *c, struct oncrpc_record *rec)
 {
@@ -244,11 +324,8 @@ static int nfs_conn_enqueue(struct nfs_conn *c, struct oncrpc_record *rec)
 	job = calloc(1, sizeof(*job));
 	if (job == NULL)
 		return -ENOMEM;
-	pthread_mutex_lock(&c->lock);
-	while (c->inflight >= NFS_CONN_INFLIGHT)
-		pthread_cond_wait(&c->cond, &c->lock);
-	c->inflight++;
-	pthread_mutex_unlock(&c->lock);
+	job->cost = rec->len + nfs_reply_estimate(rec->buf, rec->len);
+	nfs_conn_admit(c, job->cost, rec->len);
 	job->conn = c;
 	job->buf = rec->buf;
 	job->len = rec->len;
@@ -275,14 +352,21 @@ static void nfs_conn_read_loop(struct nfs_conn *c)
 
 	oncrpc_record_init(&rec, NFS_RECORD_LIMIT);
 	do {
+		/* The idle clock starts once the gateway wants a record,
+		 * not while it made the reader wait for room. */
+		c->in_record = false;
+		c->idle_from = nfs_now_ms();
 		rc = oncrpc_record_read(&rec, nfs_conn_read_cb, c);
 		if (rc == 0)
 			rc = nfs_conn_enqueue(c, &rec);
 	} while (rc == 0);
 	if (rc != -EPIPE && rc != -ECONNRESET)
 		log_debug("nfs: connection: fd %d: %s; closing", c->fd,
-			  strerror(-rc));
+			  rc == -ETIMEDOUT ? "idle" : strerror(-rc));
 	oncrpc_record_fini(&rec);
+	pthread_mutex_lock(&c->lock);
+	c->closing = true;
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void *nfs_conn_main(void *arg)
@@ -349,6 +433,8 @@ static void nfs_conns_reap(struct nfs_server *srv)
 
 static int nfs_conn_start(struct nfs_server *srv, int fd)
 {
+	struct timeval sndto = { srv->lim.send_ms / 1000,
+				 srv->lim.send_ms % 1000 * 1000 };
 	struct nfs_conn *c;
 	pthread_attr_t attr;
 	int one = 1, rc;
@@ -359,6 +445,9 @@ static int nfs_conn_start(struct nfs_server *srv, int fd)
 	c->srv = srv;
 	c->fd = fd;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* A client that takes no reply bytes for this long is given up on:
+	 * its writer's send fails and the connection closes. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sndto, sizeof(sndto));
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	pthread_attr_init(&attr);
@@ -380,6 +469,19 @@ static int nfs_conn_start(struct nfs_server *srv, int fd)
 	return rc;
 }
 
+/* A full gateway is news for the operator, but a client can make it at
+ * will: one warning per interval, with the count of refusals since. */
+static void nfs_accept_refuse(struct nfs_server *srv, int fd, int n)
+{
+	unsigned long dropped;
+
+	close(fd);
+	if (nfs_ratelimit_pass(&srv->refused, nfs_now_ms(), &dropped))
+		log_warn("nfs: accept: %d connections open: refused (and %lu "
+			 "more since the last warning)",
+			 n, dropped);
+}
+
 static void nfs_accept_one(struct nfs_server *srv, int lfd)
 {
 	int fd, n, rc;
@@ -399,10 +501,8 @@ static void nfs_accept_one(struct nfs_server *srv, int lfd)
 	pthread_mutex_lock(&srv->lock);
 	n = srv->nconns;
 	pthread_mutex_unlock(&srv->lock);
-	if (n >= NFS_MAX_CONNS) {
-		log_debug("nfs: accept: fd %d: %d connections open; refused",
-			  fd, n);
-		close(fd);
+	if (n >= srv->lim.max_conns) {
+		nfs_accept_refuse(srv, fd, n);
 		return;
 	}
 	rc = nfs_conn_start(srv, fd);
@@ -435,56 +535,6 @@ static void *nfs_acceptor_main(void *arg)
 	}
 }
 
-static int nfs_listen_one(const char *addr)
-{
-	struct addrinfo hints = { 0 }, *ai = NULL;
-	char host[128], port[16];
-	int fd = -1, one = 1, p, rc;
-
-	rc = config_split_addr(addr, host, sizeof(host), &p);
-	if (rc < 0)
-		return rc;
-	snprintf(port, sizeof(port), "%d", p);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai) != 0)
-		return -EADDRNOTAVAIL;
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = -errno;
-		goto free_ai;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
-	    listen(fd, SOMAXCONN) < 0) {
-		rc = -errno;
-		close(fd);
-		goto free_ai;
-	}
-	rc = fd;
-free_ai:
-	freeaddrinfo(ai);
-	return rc;
-}
-
-static int nfs_listen_all(struct nfs_server *srv, const struct config *cfg)
-{
-	const struct config_listen *l = &cfg->servers.nfs;
-	int i, fd;
-
-	for (i = 0; i < l->naddrs; i++) {
-		fd = nfs_listen_one(l->addrs[i]);
-		if (fd < 0) {
-			log_err("nfs: listen: %s: %s", l->addrs[i],
-				strerror(-fd));
-			return fd;
-		}
-		srv->lfds[srv->nlfds++] = fd;
-	}
-	return srv->nlfds > 0 ? 0 : -EINVAL;
-}
-
 static void nfs_listeners_close(struct nfs_server *srv)
 {
 	int i;
@@ -492,23 +542,6 @@ static void nfs_listeners_close(struct nfs_server *srv)
 	for (i = 0; i < srv->nlfds; i++)
 		close(srv->lfds[i]);
 	srv->nlfds = 0;
-}
-
-/* A fresh verifier each start: a client that sees it change resends the
- * writes it had not committed, which a restart may have lost. */
-static void nfs_verf_make(uint8_t *verf)
-{
-	struct timespec ts;
-	uint64_t v;
-	int i;
-
-	if (getrandom(verf, NFS3_WRITEVERFSIZE, 0) == NFS3_WRITEVERFSIZE)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	v = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	v ^= (uint64_t)getpid() << 48;
-	for (i = 0; i < NFS3_WRITEVERFSIZE; i++)
-		verf[i] = (uint8_t)(v >> (8 * i));
 }
 
 static void nfs_workers_stop(struct nfs_server *srv)
@@ -557,7 +590,29 @@ static int nfs_clients_open(struct nfs_server *srv,
 		rpc_client_close(srv->gw.meta);
 		return rc;
 	}
+	/* Shorter than the rpc default: a service that is down gets the
+	 * client NFS3ERR_JUKEBOX, and a retry, in reasonable time. */
+	rpc_client_set_timeout(srv->gw.meta, srv->lim.backend_ms);
+	rpc_client_set_timeout(srv->gw.chunk, srv->lim.backend_ms);
 	return 0;
+}
+
+void nfs_server_stats(void *handle, int *conns, size_t *bytes_max)
+{
+	struct nfs_server *srv = handle;
+	struct nfs_conn *c;
+
+	*bytes_max = 0;
+	nfs_conns_reap(srv);
+	pthread_mutex_lock(&srv->lock);
+	*conns = srv->nconns;
+	for (c = srv->conns; c != NULL; c = c->next) {
+		pthread_mutex_lock(&c->lock);
+		if (c->held > *bytes_max)
+			*bytes_max = c->held;
+		pthread_mutex_unlock(&c->lock);
+	}
+	pthread_mutex_unlock(&srv->lock);
 }
 
 int nfs_service_start(const struct config *cfg,
@@ -571,6 +626,10 @@ int nfs_service_start(const struct config *cfg,
 		return -ENOMEM;
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->cond, NULL);
+	nfs_limits_get(&srv->lim);
+	srv->refused =
+	    (struct nfs_ratelimit)NFS_RATELIMIT_INIT(NFS_LOG_INTERVAL_MS);
+	nfs_malloc_tune();
 	nfs_verf_make(srv->gw.write_verf);
 	rc = nfs_clients_open(srv, ep);
 	if (rc < 0)
@@ -579,7 +638,7 @@ int nfs_service_start(const struct config *cfg,
 		rc = -errno;
 		goto close_clients;
 	}
-	rc = nfs_listen_all(srv, cfg);
+	rc = nfs_listen_all(srv->lfds, &srv->nlfds, cfg);
 	if (rc < 0)
 		goto close_listeners;
 	rc = nfs_threads_start(srv);
