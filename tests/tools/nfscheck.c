@@ -123,19 +123,23 @@ static void listing_name(struct listing *l, const char *name)
 	l->seen[i]++;
 }
 
+/* libnfs decodes entries into memory that is not always aligned for
+ * them, so each is copied out before its fields are read. */
 static void readdir_copy(struct tool_call *call, void *data)
 {
 	READDIR3res *res = data;
 	struct listing *l = call->out;
+	entry3 e;
 
 	l->nfs_status = res->status;
 	if (res->status != NFS3_OK)
 		return;
 	l->entries = 0;
-	for (entry3 *e = res->READDIR3res_u.resok.reply.entries; e;
-	     e = e->nextentry, l->entries++) {
-		listing_name(l, e->name);
-		l->cookie = e->cookie;
+	for (entry3 *p = res->READDIR3res_u.resok.reply.entries; p;
+	     p = e.nextentry, l->entries++) {
+		memcpy(&e, p, sizeof(e));
+		listing_name(l, e.name);
+		l->cookie = e.cookie;
 	}
 	memcpy(l->verf, res->READDIR3res_u.resok.cookieverf, sizeof(l->verf));
 	l->eof = res->READDIR3res_u.resok.reply.eof;
@@ -145,15 +149,17 @@ static void readdirplus_copy(struct tool_call *call, void *data)
 {
 	READDIRPLUS3res *res = data;
 	struct listing *l = call->out;
+	entryplus3 e;
 
 	l->nfs_status = res->status;
 	if (res->status != NFS3_OK)
 		return;
 	l->entries = 0;
-	for (entryplus3 *e = res->READDIRPLUS3res_u.resok.reply.entries; e;
-	     e = e->nextentry, l->entries++) {
-		listing_name(l, e->name);
-		l->cookie = e->cookie;
+	for (entryplus3 *p = res->READDIRPLUS3res_u.resok.reply.entries; p;
+	     p = e.nextentry, l->entries++) {
+		memcpy(&e, p, sizeof(e));
+		listing_name(l, e.name);
+		l->cookie = e.cookie;
 	}
 	memcpy(l->verf, res->READDIRPLUS3res_u.resok.cookieverf,
 	       sizeof(l->verf));
