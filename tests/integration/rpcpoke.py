@@ -257,9 +257,9 @@ def case_garbage_args(port):
         (0xB3, NFS_PROG, NFS_VERS, 7,
          struct.pack(">I", 8) + b"\0" * 8 + struct.pack(">QIII", 0, 100,
                                                           2, 100)),
-        # MNT: a path longer than MNTPATHLEN (1024).
+        # MNT: a path length claiming more bytes than the call holds.
         (0xB4, MOUNT_PROG, MOUNT_VERS, 1,
-         struct.pack(">I", 2000) + b"/" * 2000),
+         struct.pack(">I", 2000) + b"/" * 20),
     )
     for xid, prog, vers, proc, args in tests:
         s.sendall(record(call(xid, prog, vers, proc, args,
@@ -267,8 +267,16 @@ def case_garbage_args(port):
         expect_accepted(s, xid, GARBAGE_ARGS,
                         "program %d procedure %d with bad arguments"
                         % (prog, proc))
+    # A whole path longer than MNTPATHLEN (1024) decodes; MNT refuses it
+    # with its own status, MNT3ERR_NAMETOOLONG (RFC 1813, appendix I).
+    s.sendall(record(call(0xB6, MOUNT_PROG, MOUNT_VERS, 1,
+                          struct.pack(">I", 2000) + b"/" * 2000,
+                          cred=auth_sys_cred())))
+    rest = expect_accepted(s, 0xB6, SUCCESS, "MNT of a 2000-byte path")
+    if len(rest) < 4 or struct.unpack(">I", rest[:4])[0] != 63:
+        raise Fail("MNT of a 2000-byte path: want MNT3ERR_NAMETOOLONG")
     expect_null_works(s, 0xB5)
-    return "GARBAGE_ARGS for 4 undecodable calls"
+    return "GARBAGE_ARGS for 4 undecodable calls, NAMETOOLONG for a path"
 
 
 def case_bad_auth(port):
