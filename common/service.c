@@ -150,7 +150,12 @@ int service_main(const char *name, int argc, char **argv,
 	log_info("%s: started", name);
 	sig = service_wait_signal();
 	log_info("%s: stopping on %s", name, strsignal(sig));
-	stop(handle);
+	rc = stop(handle);
+	if (rc < 0) {
+		log_err("%s: stop: not everything is durable (%s)", name,
+			strerror(-rc));
+		return 1;
+	}
 	log_info("%s: stopped", name);
 	return 0;
 }

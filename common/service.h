@@ -24,11 +24,12 @@ void service_endpoints_inproc(struct service_endpoints *ep);
 
 /* A service's start and stop.  start returns 0 or a negative errno and
  * leaves the service running in its own threads; stop makes everything
- * the service acknowledged durable, then frees it. */
+ * the service acknowledged durable, then frees it, and returns 0, or a
+ * negative errno when something it held could not be made durable. */
 typedef int (*service_start_fn)(const struct config *cfg,
 				const struct service_endpoints *ep,
 				void **handle);
-typedef void (*service_stop_fn)(void *handle);
+typedef int (*service_stop_fn)(void *handle);
 
 /* Blocks SIGTERM, SIGINT and SIGPIPE in the calling thread (and so in
  * every thread it starts afterwards). */
@@ -48,7 +49,7 @@ int service_parse_args(const char *prog, int argc, char **argv,
 		       struct config *cfg);
 
 /* main() of a one-service binary: parse args, start, wait for a signal,
- * stop, exit 0 (1 if it could not start). */
+ * stop, exit 0 (1 if it could not start or could not stop cleanly). */
 int service_main(const char *name, int argc, char **argv,
 		 service_start_fn start, service_stop_fn stop);
 

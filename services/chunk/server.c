@@ -126,14 +126,15 @@ free_svc:
 
 /* Writes are acknowledged only after the flusher holds their frames and
  * the metadata service committed them, so stopping keeps nothing back. */
-void chunk_service_stop(void *handle)
+int chunk_service_stop(void *handle)
 {
 	struct chunk_svc *svc = handle;
 
 	if (svc == NULL)
-		return;
+		return 0;
 	rpc_server_stop(svc->srv);
 	atomic_store(&svc->stopping, 1);
 	pthread_join(svc->size_thread, NULL);
 	chunk_svc_free(svc);
+	return 0;
 }

@@ -159,13 +159,24 @@ static const struct cli_service cli_services[] = {
 
 #define CLI_NSERVICES (sizeof(cli_services) / sizeof(cli_services[0]))
 
-/* Stops the first n services, last started first. */
-static void cli_services_stop(void **handles, size_t n)
+/* Stops the first n services, last started first.  Returns 0, or the
+ * first error of a service that could not make everything durable. */
+static int cli_services_stop(void **handles, size_t n)
 {
+	int rc = 0, err;
+
 	while (n-- > 0) {
 		log_info("zerofs: stopping %s", cli_services[n].name);
-		cli_services[n].stop(handles[n]);
+		err = cli_services[n].stop(handles[n]);
+		if (err < 0) {
+			log_err("zerofs: stop: %s: not everything is durable "
+				"(%s)",
+				cli_services[n].name, strerror(-err));
+			if (rc == 0)
+				rc = err;
+		}
 	}
+	return rc;
 }
 
 /* Starts every service; if one fails, stops those already started. */
@@ -206,7 +217,8 @@ static int cli_run(int argc, char **argv)
 		 cfg.servers.nfs.addrs[0]);
 	sig = service_wait_signal();
 	log_info("zerofs: stopping on %s", strsignal(sig));
-	cli_services_stop(handles, CLI_NSERVICES);
+	if (cli_services_stop(handles, CLI_NSERVICES) < 0)
+		return 1;
 	log_info("zerofs: stopped");
 	return 0;
 }

@@ -370,14 +370,15 @@ free_eng:
 	return rc;
 }
 
-void engine_close(struct engine *eng)
+int engine_close(struct engine *eng)
 {
 	struct segment *seg;
+	int rc = 0;
 
 	if (eng == NULL)
-		return;
+		return 0;
 	pthread_mutex_lock(&eng->mu);
-	if (engine_seal_locked(eng) < 0)
+	if (engine_seal_locked(eng) < 0 && (rc = -EIO) < 0)
 		log_err("flusher: stop: segment %016llx: cannot seal, its "
 			"frames are lost",
 			(unsigned long long)eng->open->id);
@@ -386,11 +387,14 @@ void engine_close(struct engine *eng)
 	pthread_cond_broadcast(&eng->done_cv);
 	pthread_mutex_unlock(&eng->mu);
 	pthread_join(eng->uploader, NULL);
+	/* What is still queued was never stored. */
 	while ((seg = eng->head) != NULL) {
 		eng->head = seg->next;
 		segment_free(seg);
+		rc = -EIO;
 	}
 	segment_free(eng->open);
 	engine_sync_fini(eng);
 	free(eng);
+	return rc;
 }

@@ -50,7 +50,9 @@ int engine_open(struct objstore *os, const struct engine_opts *opts,
 /* Seals the open segment, uploads everything (retrying failures for up
  * to stop_retry_secs, then logging what is lost), stops the uploader and
  * frees the engine. */
-void engine_close(struct engine *eng);
+/* Seals and stores what is held, then frees the engine.  Returns 0, or
+ * -EIO when a segment could not be stored (its frames are lost). */
+int engine_close(struct engine *eng);
 
 uint32_t engine_epoch(const struct engine *eng);
 

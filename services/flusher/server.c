@@ -140,14 +140,16 @@ free_fs:
 	return rc;
 }
 
-void flusher_service_stop(void *handle)
+int flusher_service_stop(void *handle)
 {
 	struct flusher_service *fs = handle;
+	int rc;
 
 	if (fs == NULL)
-		return;
+		return 0;
 	rpc_server_stop(fs->srv);
-	engine_close(fs->eng);
+	rc = engine_close(fs->eng);
 	objstore_close(fs->os);
 	free(fs);
+	return rc;
 }

@@ -158,14 +158,14 @@ int metadata_service_start(const struct config *cfg,
 	return 0;
 }
 
-void metadata_service_stop(void *handle)
+int metadata_service_stop(void *handle)
 {
 	struct meta_service *svc = handle;
 	uint64_t seq = 0;
-	int rc;
+	int rc = 0;
 
 	if (svc == NULL)
-		return;
+		return 0;
 	if (svc->srv != NULL)
 		rpc_server_stop(svc->srv);
 	pthread_mutex_lock(&svc->mu);
@@ -190,4 +190,5 @@ void metadata_service_stop(void *handle)
 	pthread_cond_destroy(&svc->cv);
 	pthread_mutex_destroy(&svc->mu);
 	free(svc);
+	return rc;
 }

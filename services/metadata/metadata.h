@@ -10,6 +10,6 @@
 /* service_start_fn and service_stop_fn for this service. */
 int metadata_service_start(const struct config *cfg,
 			   const struct service_endpoints *ep, void **handle);
-void metadata_service_stop(void *handle);
+int metadata_service_stop(void *handle);
 
 #endif

@@ -10,6 +10,6 @@
 /* service_start_fn and service_stop_fn for this service. */
 int nfs_service_start(const struct config *cfg,
 		      const struct service_endpoints *ep, void **handle);
-void nfs_service_stop(void *handle);
+int nfs_service_stop(void *handle);
 
 #endif

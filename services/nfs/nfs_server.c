@@ -681,13 +681,14 @@ static void nfs_conns_close(struct nfs_server *srv)
 	}
 }
 
-void nfs_service_stop(void *handle)
+/* The gateway holds nothing that needs storing: it always succeeds. */
+int nfs_service_stop(void *handle)
 {
 	struct nfs_server *srv = handle;
 	char b = 0;
 
 	if (srv == NULL)
-		return;
+		return 0;
 	if (write(srv->wake[1], &b, 1) < 0)
 		log_warn("nfs: stop: wake: %s", strerror(errno));
 	pthread_join(srv->acceptor, NULL);
@@ -701,4 +702,5 @@ void nfs_service_stop(void *handle)
 	pthread_cond_destroy(&srv->cond);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
+	return 0;
 }
