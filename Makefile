@@ -105,7 +105,7 @@ $(BUILD)/test/common/%: $(BUILD)/obj/common/%.o $(COMMON_LIB)
 
 $(BUILD)/tools/%: tests/tools/%.c $(COMMON_LIB) | $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lnfs
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS) -lnfs
 
 test: all
 	tests/run.sh $(BUILD)

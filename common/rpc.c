@@ -6,6 +6,11 @@
  *
  * REQ resends are disabled: a request that is not idempotent (create,
  * rename) must never run twice because a reply was slow.
+ *
+ * Stopping never closes a socket under a waiting worker: closing with
+ * operations pending can hang inside nng.  Workers wait for a call at
+ * most RPC_POLL_MS at a time and leave when they see the stop flag; the
+ * socket is closed once they all have.
  */
 #include "rpc.h"
 
@@ -17,13 +22,17 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define RPC_POLL_MS 200
+
 struct rpc_server {
 	char name[32];
+	atomic_int stopping;
 	nng_socket sock;
 	const struct rpc_method *methods;
 	size_t nmethods;
@@ -145,9 +154,12 @@ static int serve_one(struct rpc_server *srv, nng_ctx ctx, nng_aio *aio)
 	nng_msg *msg;
 	int rv;
 
+	nng_aio_set_timeout(aio, RPC_POLL_MS);
 	nng_ctx_recv(ctx, aio);
 	nng_aio_wait(aio);
 	rv = nng_aio_result(aio);
+	if (rv == NNG_ETIMEDOUT)
+		return 0;
 	if (rv != 0)
 		return rv;
 	msg = nng_aio_get_msg(aio);
@@ -158,6 +170,7 @@ static int serve_one(struct rpc_server *srv, nng_ctx ctx, nng_aio *aio)
 	if (rv == 0) {
 		zerofs__reply__pack(&reply, nng_msg_body(msg));
 		nng_aio_set_msg(aio, msg);
+		nng_aio_set_timeout(aio, NNG_DURATION_DEFAULT);
 		nng_ctx_send(ctx, aio);
 		nng_aio_wait(aio);
 		rv = nng_aio_result(aio);
@@ -180,7 +193,8 @@ static void *worker_main(void *p)
 		nng_aio_free(aio);
 		return NULL;
 	}
-	while (serve_one(srv, ctx, aio) != NNG_ECLOSED)
+	while (!atomic_load(&srv->stopping) &&
+	       serve_one(srv, ctx, aio) != NNG_ECLOSED)
 		;
 	nng_ctx_close(ctx);
 	nng_aio_free(aio);
@@ -240,9 +254,10 @@ void rpc_server_stop(struct rpc_server *srv)
 {
 	if (srv == NULL)
 		return;
-	nng_close(srv->sock);
+	atomic_store(&srv->stopping, 1);
 	for (int i = 0; i < srv->nworkers; i++)
 		pthread_join(srv->threads[i], NULL);
+	nng_close(srv->sock);
 	free(srv->threads);
 	free(srv);
 }
