@@ -229,7 +229,11 @@ int kv_write(struct kv *kv, const struct kv_batch *b, uint64_t *seq)
 	if (nodes == NULL)
 		return -ENOMEM;
 	pthread_rwlock_wrlock(&kv->lock);
-	rc = batch_nodes_new(kv, b, nodes);
+	/* A fenced engine changes nothing more, in memory either: nothing
+	 * is acknowledged that could not be stored. */
+	rc = __atomic_load_n(&kv->fenced, __ATOMIC_ACQUIRE) ? -EROFS : 0;
+	if (rc == 0)
+		rc = batch_nodes_new(kv, b, nodes);
 	if (rc == 0)
 		rc = batch_commit_locked(kv, b, nodes, &s);
 	if (rc < 0)
@@ -255,5 +259,6 @@ void kv_stats_get(struct kv *kv, struct kv_stats *st)
 	st->checkpoints = kv->checkpoints;
 	st->upload_retries =
 	    __atomic_load_n(&kv->upload_retries, __ATOMIC_RELAXED);
+	st->fenced = (uint64_t)__atomic_load_n(&kv->fenced, __ATOMIC_ACQUIRE);
 	pthread_mutex_unlock(&kv->sync_mu);
 }

@@ -38,6 +38,9 @@ struct kv_stats {
 	uint64_t checkpoints;	 /* checkpoints uploaded since open */
 	uint64_t upload_retries; /* failed uploads that were retried */
 	uint64_t keys;
+	/* 1 once another writer took a name this engine needed (see
+	 * kv_write): the engine then writes nothing more. */
+	uint64_t fenced;
 };
 
 /* Recovers the state in os (newest checkpoint, then every WAL object after
@@ -76,7 +79,9 @@ void kv_batch_free(struct kv_batch *b);
 
 /* Applies every operation of b, in order, atomically.  *seq (may be NULL)
  * gets the batch's sequence number; numbers grow by one per batch.  The
- * batch stays the caller's. */
+ * batch stays the caller's.  Fails with -EROFS, changing nothing, once the
+ * engine is fenced: another writer on the same store stored an object
+ * under a name this engine needed (logged once). */
 int kv_write(struct kv *kv, const struct kv_batch *b, uint64_t *seq);
 
 /* Runs before a WAL object is uploaded, so that whatever its records point
@@ -86,7 +91,8 @@ typedef int (*kv_before_upload_cb)(void *arg);
 /* The durability barrier: returns once every batch written before the call
  * is in the store.  Concurrent calls share uploads.  *seq (may be NULL)
  * gets the last durable sequence number.  On failure the unsynced batches
- * stay queued, in order, for the next call. */
+ * stay queued, in order, for the next call.  -EROFS once the engine is
+ * fenced, from the sync that finds another writer's object on. */
 int kv_sync(struct kv *kv, kv_before_upload_cb before_upload, void *arg,
 	    uint64_t *seq);
 

@@ -17,11 +17,9 @@
 #define KV_FMT_VERSION 1
 #define KV_SUM_LEN     32
 
-void kv_name_wal(const struct kv *kv, uint64_t first, uint64_t last, char *buf,
-		 size_t len)
+void kv_name_wal(const struct kv *kv, uint64_t first, char *buf, size_t len)
 {
-	snprintf(buf, len, "%swal/%020" PRIu64 "-%020" PRIu64, kv->prefix,
-		 first, last);
+	snprintf(buf, len, "%swal/%020" PRIu64, kv->prefix, first);
 }
 
 void kv_name_ckpt(const struct kv *kv, uint64_t seq, char *buf, size_t len)
@@ -42,12 +40,22 @@ static int name_parse_num(const char *s, uint64_t *v)
 	return 0;
 }
 
+/* Reads "<first>" (*last = 0: only the object's header knows it) and the
+ * early form "<first>-<last>", which stores of that format still hold. */
 int kv_name_parse_wal(const char *base, uint64_t *first, uint64_t *last)
 {
-	if (strlen(base) != 41 || base[20] != '-')
+	size_t n = strlen(base);
+
+	if (n == 20) {
+		*last = 0;
+		return name_parse_num(base, first) < 0 || *first == 0 ? -EINVAL
+								      : 0;
+	}
+	if (n != 41 || base[20] != '-')
 		return -EINVAL;
 	if (name_parse_num(base, first) < 0 ||
-	    name_parse_num(base + 21, last) < 0 || *first > *last)
+	    name_parse_num(base + 21, last) < 0 || *first == 0 ||
+	    *first > *last)
 		return -EINVAL;
 	return 0;
 }
@@ -154,9 +162,10 @@ static int record_replay(struct kv *kv, struct wire_in *r, uint64_t want)
 }
 
 int kv_wal_replay(struct kv *kv, const uint8_t *obj, size_t len, uint64_t first,
-		  uint64_t last)
+		  uint64_t *last)
 {
 	struct wire_in r;
+	uint64_t hfirst, hlast;
 	uint32_t count;
 	int rc;
 
@@ -164,10 +173,13 @@ int kv_wal_replay(struct kv *kv, const uint8_t *obj, size_t len, uint64_t first,
 	if (rc < 0)
 		return rc;
 	count = wire_in_u32(&r);
-	if (wire_in_u64(&r) != first || wire_in_u64(&r) != last || r.err ||
-	    count != last - first + 1)
+	hfirst = wire_in_u64(&r);
+	hlast = wire_in_u64(&r);
+	if (r.err || hfirst != first || hlast < first ||
+	    (*last != 0 && hlast != *last) || count != hlast - first + 1)
 		return -EIO;
-	for (uint64_t seq = first; seq <= last; seq++) {
+	*last = hlast;
+	for (uint64_t seq = first; seq <= hlast; seq++) {
 		rc = record_replay(kv, &r, seq);
 		if (rc < 0)
 			return rc;

@@ -40,6 +40,20 @@ struct kv {
 	uint64_t ckpt_seq;
 	uint32_t wal_since_ckpt;
 
+	/* A round whose upload failed is retried as the very same object
+	 * (records pending_first..retry_last, the first retry_len bytes of
+	 * the pending log) before anything newer: it may have been stored
+	 * with only the answer lost, and its name must then hold its bytes.
+	 * Only the uploader touches these; retry_last 0: none. */
+	uint64_t retry_last;
+	size_t retry_len;
+	uint32_t retry_count;
+
+	/* Set once another writer has stored an object under a name this
+	 * engine needed; from then on writes and syncs fail with -EROFS.
+	 * Read and set with atomics. */
+	int fenced;
+
 	uint64_t wal_objects;
 	uint64_t checkpoints;
 	uint64_t upload_retries;
@@ -58,10 +72,11 @@ struct kv_batch {
 	size_t n, cap;
 };
 
-/* Object names: "<prefix>wal/<first>-<last>" and "<prefix>ckpt/<seq>",
- * each number 20 zero-padded decimal digits. */
-void kv_name_wal(const struct kv *kv, uint64_t first, uint64_t last, char *buf,
-		 size_t len);
+/* Object names: "<prefix>wal/<first>" and "<prefix>ckpt/<seq>", each
+ * number 20 zero-padded decimal digits.  A WAL object is named by its
+ * first sequence number alone, so two writers that continue from the same
+ * point need the same name and put-if-absent lets only one of them in. */
+void kv_name_wal(const struct kv *kv, uint64_t first, char *buf, size_t len);
 void kv_name_ckpt(const struct kv *kv, uint64_t seq, char *buf, size_t len);
 int kv_name_parse_wal(const char *base, uint64_t *first, uint64_t *last);
 int kv_name_parse_ckpt(const char *base, uint64_t *seq);
@@ -75,9 +90,11 @@ int kv_wal_encode(const uint8_t *recs, size_t len, uint32_t count,
 		  uint64_t first, uint64_t last, struct wire_out *obj);
 
 /* Checks a WAL object and replays its records into the map; they must be
- * numbered first..last without a gap. */
+ * numbered from first on without a gap.  *last is the last number the
+ * name promises (0: none, as in the current naming) and gets the one the
+ * object's header holds. */
 int kv_wal_replay(struct kv *kv, const uint8_t *obj, size_t len, uint64_t first,
-		  uint64_t last);
+		  uint64_t *last);
 
 /* Encodes the whole map, consistent at seq, as a checkpoint object. */
 int kv_ckpt_encode(const struct kv_map *map, uint64_t seq,

@@ -1,9 +1,11 @@
 /*
  * Rebuilding the engine's state at open: the newest checkpoint, then every
- * WAL object after it, in sequence order.  Object names sort in replay
- * order, so one listing of each kind is enough and nothing else is read.
- * The WAL objects must continue the checkpoint without a gap; a gap or a
- * damaged object fails the open instead of yielding a partial state.
+ * WAL object after it, in sequence order.  One listing of each kind is
+ * enough and nothing else is read.  A WAL object's name gives its first
+ * sequence number (and, in the early naming, its last); its header gives
+ * the last.  The WAL objects must continue the checkpoint without a gap
+ * or an overlap; either, or a damaged object, fails the open instead of
+ * yielding a partial state.
  */
 #include "kv_int.h"
 
@@ -17,7 +19,8 @@
 
 struct wal_ref {
 	uint64_t first;
-	uint64_t last;
+	uint64_t last; /* 0 unless the name holds it */
+	char base[48]; /* the name after "<prefix>wal/" */
 };
 
 struct recover_list {
@@ -51,6 +54,7 @@ static int wal_list_cb(void *arg, const char *key, uint64_t size)
 	(void)size;
 	if (kv_name_parse_wal(key + l->skip, &ref.first, &ref.last) < 0)
 		return 0;
+	snprintf(ref.base, sizeof(ref.base), "%s", key + l->skip);
 	if (l->nwal == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		struct wal_ref *w = realloc(l->wal, cap * sizeof(*w));
@@ -85,17 +89,26 @@ static int recover_ckpt(struct kv *kv, uint64_t seq)
 	return rc;
 }
 
+static int wal_ref_cmp(const void *a, const void *b)
+{
+	const struct wal_ref *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
 static int recover_wal(struct kv *kv, const struct wal_ref *w)
 {
 	char name[KV_NAME_MAX];
+	uint64_t last = w->last;
 	void *obj;
 	size_t len;
 	int rc;
 
-	kv_name_wal(kv, w->first, w->last, name, sizeof(name));
+	snprintf(name, sizeof(name), "%swal/%s", kv->prefix, w->base);
 	if (w->first != kv->last_seq + 1) {
-		log_err("metadata: recover: %s: gap after sequence %" PRIu64,
-			name, kv->last_seq);
+		log_err("metadata: recover: %s: %s sequence %" PRIu64, name,
+			w->first > kv->last_seq ? "gap after" : "overlaps",
+			kv->last_seq);
 		return -EIO;
 	}
 	rc = objstore_get(kv->os, name, &obj, &len);
@@ -104,13 +117,13 @@ static int recover_wal(struct kv *kv, const struct wal_ref *w)
 			strerror(-rc));
 		return rc;
 	}
-	rc = kv_wal_replay(kv, obj, len, w->first, w->last);
+	rc = kv_wal_replay(kv, obj, len, w->first, &last);
 	free(obj);
 	if (rc < 0) {
 		log_err("metadata: recover: %s: damaged WAL object", name);
 		return rc;
 	}
-	kv->last_seq = w->last;
+	kv->last_seq = last;
 	kv->wal_since_ckpt++;
 	return 0;
 }
@@ -132,10 +145,14 @@ int kv_recover(struct kv *kv)
 	snprintf(dir, sizeof(dir), "%swal/", kv->prefix);
 	l.skip = strlen(dir);
 	rc = objstore_list(kv->os, dir, wal_list_cb, &l);
+	if (rc == 0 && l.nwal > 1)
+		qsort(l.wal, l.nwal, sizeof(*l.wal), wal_ref_cmp);
 	/* WAL objects a checkpoint covers may outlive it after a crash
-	 * between the checkpoint's upload and their deletion. */
+	 * between the checkpoint's upload and their deletion.  A checkpoint
+	 * is taken at the end of an upload, so a WAL object that starts at
+	 * or before it ends there too: it is covered whole. */
 	for (size_t i = 0; rc == 0 && i < l.nwal; i++)
-		if (l.wal[i].last > kv->ckpt_seq)
+		if (l.wal[i].first > kv->ckpt_seq)
 			rc = recover_wal(kv, &l.wal[i]);
 	free(l.wal);
 	if (rc < 0)

@@ -4,15 +4,26 @@
  * One caller at a time is the uploader.  It takes the whole pending log
  * (every record up to the last sequence number S written so far), runs
  * before_upload, and stores the records as one WAL object named by their
- * first and last numbers.  Callers that arrive meanwhile wait; when the
- * upload ends, those whose target is covered by S return, and the first
- * of the rest becomes the next uploader.  A failed round puts its records
- * back in front of the pending log, so nothing is lost or reordered.
+ * first number.  Callers that arrive meanwhile wait; when the upload ends,
+ * those whose target is covered by S return, and the first of the rest
+ * becomes the next uploader.  A failed round leaves its records at the
+ * front of the pending log, and the next round stores exactly the same
+ * object again before anything newer, so nothing is lost or reordered and
+ * a name never gets two different contents from this engine.
+ *
+ * Fencing: every object is created with put-if-absent.  A name that holds
+ * other bytes was taken by another writer on the same store, which went on
+ * from the same point with different records; so was one whose put won
+ * while a checkpoint at or past its first number is stored (the other
+ * writer checkpointed and pruned its own object of that name).  Either way
+ * this engine is fenced: it logs once, keeps nothing more, and from then
+ * on every write and sync fails with -EROFS.
  *
  * Every `checkpoint_every` WAL objects the uploader also snapshots the map
  * at S (under the same lock that takes the log, so the snapshot is exactly
- * the state at S) and stores it after the WAL object; the WAL objects and
- * older checkpoints it covers are then deleted.
+ * the state at S, the end of the WAL object it stores first) and stores it
+ * after the WAL object; the WAL objects and older checkpoints it covers
+ * are then deleted.
  */
 #include "kv_int.h"
 
@@ -41,17 +52,27 @@ static void sleep_ms(uint32_t ms)
 		;
 }
 
+/* Logs once and stops every later write and sync of this engine. */
+static void kv_fence(struct kv *kv, const char *name, const char *why)
+{
+	if (__atomic_exchange_n(&kv->fenced, 1, __ATOMIC_ACQ_REL) == 0)
+		log_err("metadata: fenced: %s: %s; this instance stops writing",
+			name, why);
+}
+
 /* An object that already exists with the same bytes is a success: an
- * earlier attempt stored it and only its answer was lost. */
+ * earlier attempt stored it and only its answer was lost.  Other bytes:
+ * -EEXIST.  A failed read is returned as it is, so the put is retried. */
 static int put_same_check(struct kv *kv, const char *name,
 			  const struct wire_out *obj)
 {
 	void *got;
 	size_t len;
-	int same;
+	int same, rc;
 
-	if (objstore_get(kv->os, name, &got, &len) < 0)
-		return -EEXIST;
+	rc = objstore_get(kv->os, name, &got, &len);
+	if (rc < 0)
+		return rc;
 	same = len == obj->len && memcmp(got, obj->p, len) == 0;
 	free(got);
 	return same ? 0 : -EEXIST;
@@ -100,11 +121,19 @@ static int round_take(struct kv *kv, struct sync_round *r)
 	due = ckpt_due(kv);
 	pthread_mutex_unlock(&kv->sync_mu);
 	pthread_rwlock_rdlock(&kv->lock);
-	wire_out_mem(&r->recs, kv->pending.p, kv->pending.len);
 	r->first = kv->pending_first;
-	r->count = kv->pending_count;
-	r->last = kv->last_seq;
-	if (r->count > 0 && due)
+	if (kv->retry_last != 0) {
+		wire_out_mem(&r->recs, kv->pending.p, kv->retry_len);
+		r->count = kv->retry_count;
+		r->last = kv->retry_last;
+	} else {
+		wire_out_mem(&r->recs, kv->pending.p, kv->pending.len);
+		r->count = kv->pending_count;
+		r->last = kv->last_seq;
+	}
+	/* A checkpoint only at the end of what this round stores, so that
+	 * every WAL object starting at or before it also ends there. */
+	if (r->count > 0 && due && r->last == kv->last_seq)
 		kv_ckpt_encode(kv->map, r->last, &r->ckpt);
 	pthread_rwlock_unlock(&kv->lock);
 	return r->recs.err ? r->recs.err : r->ckpt.err;
@@ -141,8 +170,10 @@ static int prune_cb(void *arg, const char *key, uint64_t size)
 	uint64_t a, b;
 
 	(void)size;
+	/* A WAL object starting at or before the checkpoint ends there too
+	 * (checkpoints are taken at the end of an upload). */
 	if (p->wal && kv_name_parse_wal(key + p->skip, &a, &b) == 0 &&
-	    b <= p->seq)
+	    a <= p->seq)
 		objstore_del(p->kv->os, key);
 	if (!p->wal && kv_name_parse_ckpt(key + p->skip, &a) == 0 && a < p->seq)
 		objstore_del(p->kv->os, key);
@@ -167,18 +198,23 @@ static void ckpt_prune(struct kv *kv, uint64_t seq)
 
 /* Stores the checkpoint after its WAL object.  Failing here loses
  * nothing (the WAL holds every record), so it is logged and retried at
- * the next round. */
-static void round_ckpt(struct kv *kv, struct sync_round *r)
+ * the next round; only another writer's checkpoint of the same number
+ * fails the round (-EROFS). */
+static int round_ckpt(struct kv *kv, struct sync_round *r)
 {
 	char name[KV_NAME_MAX];
 	int rc;
 
 	kv_name_ckpt(kv, r->last, name, sizeof(name));
 	rc = put_retry(kv, name, &r->ckpt);
+	if (rc == -EEXIST) {
+		kv_fence(kv, name, "another writer stored it first");
+		return -EROFS;
+	}
 	if (rc < 0) {
 		log_err("metadata: checkpoint: %s: not stored (%s)", name,
 			strerror(-rc));
-		return;
+		return 0;
 	}
 	pthread_mutex_lock(&kv->sync_mu);
 	kv->ckpt_seq = r->last;
@@ -186,6 +222,91 @@ static void round_ckpt(struct kv *kv, struct sync_round *r)
 	kv->checkpoints++;
 	pthread_mutex_unlock(&kv->sync_mu);
 	ckpt_prune(kv, r->last);
+	return 0;
+}
+
+struct ckpt_past_ctx {
+	size_t skip;
+	uint64_t first;
+	uint64_t seq;
+	int found;
+};
+
+static int ckpt_past_cb(void *arg, const char *key, uint64_t size)
+{
+	struct ckpt_past_ctx *c = arg;
+	uint64_t seq;
+
+	(void)size;
+	if (kv_name_parse_ckpt(key + c->skip, &seq) == 0 && seq >= c->first) {
+		c->seq = seq;
+		c->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Called after a WAL object named by `first` was stored.  Its name was
+ * free, but a writer that went past `first` may have freed it: such a
+ * writer stores a checkpoint before deleting what it covers, so that
+ * checkpoint is listed now.  This engine's own checkpoints all lie below
+ * `first`.  The object left behind is covered by that checkpoint, which
+ * recovery and pruning treat as covering it whole. */
+static int wal_name_check(struct kv *kv, uint64_t first)
+{
+	struct ckpt_past_ctx c = { 0, first, 0, 0 };
+	char dir[KV_NAME_MAX], name[KV_NAME_MAX], why[96];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%sckpt/", kv->prefix);
+	c.skip = strlen(dir);
+	rc = objstore_list(kv->os, dir, ckpt_past_cb, &c);
+	if (!c.found)
+		return rc < 0 ? rc : 0;
+	kv_name_ckpt(kv, c.seq, name, sizeof(name));
+	snprintf(why, sizeof(why), "another writer went past sequence %" PRIu64,
+		 first);
+	kv_fence(kv, name, why);
+	return -EROFS;
+}
+
+/* Remembers a round whose object may or may not be stored, so that the
+ * next round stores the very same object. */
+static void round_keep(struct kv *kv, const struct sync_round *r)
+{
+	kv->retry_last = r->last;
+	kv->retry_len = r->recs.len;
+	kv->retry_count = r->count;
+}
+
+/* Stores the round's records as one WAL object named by its first
+ * number; -EROFS when another writer holds that name. */
+static int round_wal(struct kv *kv, const struct sync_round *r)
+{
+	struct wire_out obj = { 0 };
+	char name[KV_NAME_MAX];
+	int rc;
+
+	kv_name_wal(kv, r->first, name, sizeof(name));
+	rc = kv_wal_encode(r->recs.p, r->recs.len, r->count, r->first, r->last,
+			   &obj);
+	if (rc == 0)
+		rc = put_retry(kv, name, &obj);
+	wire_out_free(&obj);
+	if (rc == -EEXIST) {
+		kv_fence(kv, name, "another writer stored it first");
+		return -EROFS;
+	}
+	if (rc == 0)
+		rc = wal_name_check(kv, r->first);
+	if (rc == 0) {
+		kv->retry_last = 0;
+	} else if (rc != -EROFS) {
+		log_err("metadata: sync: %s: not stored (%s)", name,
+			strerror(-rc));
+		round_keep(kv, r);
+	}
+	return rc;
 }
 
 /* One upload; on success *covered is the last durable sequence number. */
@@ -193,8 +314,6 @@ static int round_run(struct kv *kv, kv_before_upload_cb cb, void *arg,
 		     uint64_t *covered)
 {
 	struct sync_round r = { 0 };
-	struct wire_out obj = { 0 };
-	char name[KV_NAME_MAX];
 	int rc;
 
 	rc = round_take(kv, &r);
@@ -202,26 +321,17 @@ static int round_run(struct kv *kv, kv_before_upload_cb cb, void *arg,
 	if (rc < 0 || r.count == 0)
 		goto free_round;
 	rc = cb != NULL ? cb(arg) : 0;
+	if (rc == 0)
+		rc = round_wal(kv, &r);
 	if (rc < 0)
 		goto free_round;
-	rc = kv_wal_encode(r.recs.p, r.recs.len, r.count, r.first,
-			   r.first + r.count - 1, &obj);
-	kv_name_wal(kv, r.first, r.first + r.count - 1, name, sizeof(name));
-	if (rc == 0)
-		rc = put_retry(kv, name, &obj);
-	wire_out_free(&obj);
-	if (rc < 0) {
-		log_err("metadata: sync: %s: not stored (%s)", name,
-			strerror(-rc));
-		goto free_round;
-	}
 	round_consume(kv, &r);
 	pthread_mutex_lock(&kv->sync_mu);
 	kv->wal_objects++;
 	kv->wal_since_ckpt++;
 	pthread_mutex_unlock(&kv->sync_mu);
 	if (r.ckpt.len > 0)
-		round_ckpt(kv, &r);
+		rc = round_ckpt(kv, &r);
 free_round:
 	round_free(&r);
 	return rc;
@@ -237,7 +347,13 @@ int kv_sync(struct kv *kv, kv_before_upload_cb before_upload, void *arg,
 	target = kv->last_seq;
 	pthread_rwlock_unlock(&kv->lock);
 	pthread_mutex_lock(&kv->sync_mu);
-	while (kv->durable_seq < target && rc == 0) {
+	while (rc == 0) {
+		if (__atomic_load_n(&kv->fenced, __ATOMIC_ACQUIRE)) {
+			rc = -EROFS;
+			break;
+		}
+		if (kv->durable_seq >= target)
+			break;
 		if (kv->uploading) {
 			pthread_cond_wait(&kv->sync_cv, &kv->sync_mu);
 			continue;

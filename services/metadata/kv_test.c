@@ -442,7 +442,8 @@ TEST(a_sync_that_runs_out_of_attempts_keeps_its_records_for_the_next)
 	f.fail_puts = 0;
 	CHECK_EQ(kv_sync(kv, NULL, NULL, NULL), 0);
 	kv_close(kv);
-	CHECK_EQ(objects_under(f.inner, "meta/wal/"), 1);
+	/* The failed round's object is stored again as it was, then "b". */
+	CHECK_EQ(objects_under(f.inner, "meta/wal/"), 2);
 	kv = kv_new(f.inner, 0);
 	CHECK(has(kv, "a", "1"));
 	CHECK(has(kv, "b", "2"));
@@ -540,15 +541,23 @@ TEST(object_names_sort_in_replay_order_and_parse_back)
 	char a[KV_NAME_MAX], b[KV_NAME_MAX];
 	uint64_t first, last;
 
-	kv_name_wal(&kv, 9, 10, a, sizeof(a));
-	kv_name_wal(&kv, 11, 1234, b, sizeof(b));
+	kv_name_wal(&kv, 9, a, sizeof(a));
+	kv_name_wal(&kv, 11, b, sizeof(b));
 	CHECK(strcmp(a, b) < 0);
-	CHECK(strcmp(b, "meta/wal/00000000000000000011-"
-			"00000000000000001234") == 0);
+	CHECK(strcmp(b, "meta/wal/00000000000000000011") == 0);
 	CHECK_EQ(kv_name_parse_wal(b + 9, &first, &last), 0);
 	CHECK_EQ(first, 11);
+	CHECK_EQ(last, 0);
+	CHECK_EQ(kv_name_parse_wal("00000000000000000011-00000000000000001234",
+				   &first, &last),
+		 0);
+	CHECK_EQ(first, 11);
 	CHECK_EQ(last, 1234);
-	CHECK_EQ(kv_name_parse_wal("00000000000000000011", &first, &last),
+	CHECK_EQ(kv_name_parse_wal("00000000000000000011-", &first, &last),
+		 -EINVAL);
+	CHECK_EQ(kv_name_parse_wal("0000000000000000001x", &first, &last),
+		 -EINVAL);
+	CHECK_EQ(kv_name_parse_wal("00000000000000000000", &first, &last),
 		 -EINVAL);
 	kv_name_ckpt(&kv, 77, a, sizeof(a));
 	CHECK(strcmp(a, "meta/ckpt/00000000000000000077") == 0);
