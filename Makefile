@@ -8,6 +8,7 @@
 #   make deps       install the Debian packages needed to build and test
 #   make fmt-check  fail if a C file differs from .clang-format
 #   make SAN=1      build into build-san with AddressSanitizer and UBSan
+#   make san-check  unit tests and a set of integration tests under both
 
 CC      ?= cc
 SAN     ?=
@@ -58,7 +59,7 @@ ALL_OBJ  := $(COMMON_OBJ) \
 	      $(call svc_src,$(s)) services/$(s)/main.c)) \
 	    $(BUILD)/obj/services/cli/main.o
 
-.PHONY: all test unit integration bench deps fmt fmt-check clean
+.PHONY: all test unit integration san-check bench deps fmt fmt-check clean
 .SECONDARY:
 
 all: $(SVC_BINS) $(CLI_BIN) $(UNIT_BIN) $(TOOL_BIN)
@@ -115,6 +116,16 @@ unit: all
 
 integration: all
 	tests/run.sh $(BUILD) integration
+
+# The sanitizer pass CI runs: every unit test, and the integration tests
+# that cover each service's main paths (files, namespace, both layouts,
+# crashes, malformed input) under AddressSanitizer and UBSan.
+SAN_ONLY := @(010|012|013|014|015|020|041|042|047|049|050)-*
+
+san-check:
+	$(MAKE) SAN=1 all
+	tests/run.sh build-san unit
+	ONLY='$(SAN_ONLY)' tests/run.sh build-san integration
 
 bench: all
 	tests/bench/run.sh $(BUILD)
