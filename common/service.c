@@ -88,6 +88,27 @@ static int service_args_unknown(const char *prog, char **argv)
 
 /* Returns 0 with the config loaded, SERVICE_ARGS_HELP after printing the
  * help on stdout, or -1 after printing what is wrong on stderr. */
+static void *second_signal_main(void *arg)
+{
+	const char *name = arg;
+	int sig = service_wait_signal();
+
+	log_err("%s: %s during stop: exiting without storing what is held",
+		name, strsignal(sig));
+	_exit(1);
+}
+
+void service_arm_second_signal(const char *name)
+{
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, second_signal_main, (void *)name) == 0)
+		pthread_detach(th);
+	log_info("%s: stopping; a second signal exits without waiting for "
+		 "the store",
+		 name);
+}
+
 int service_parse_args(const char *prog, int argc, char **argv,
 		       struct config *cfg)
 {
@@ -150,6 +171,7 @@ int service_main(const char *name, int argc, char **argv,
 	log_info("%s: started", name);
 	sig = service_wait_signal();
 	log_info("%s: stopping on %s", name, strsignal(sig));
+	service_arm_second_signal(name);
 	rc = stop(handle);
 	if (rc < 0) {
 		log_err("%s: stop: not everything is durable (%s)", name,

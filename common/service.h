@@ -38,6 +38,12 @@ void service_block_signals(void);
 /* Waits for SIGTERM or SIGINT and returns the signal number. */
 int service_wait_signal(void);
 
+/* Called once stopping has begun: a second SIGTERM or SIGINT then ends
+ * the process at once with exit status 1, for when stopping waits on a
+ * store that does not answer.  What was not yet stored stays unstored;
+ * what was acknowledged as durable is already in the store. */
+void service_arm_second_signal(const char *name);
+
 /* service_parse_args' answer when -h or --help printed the usage. */
 #define SERVICE_ARGS_HELP 1
 

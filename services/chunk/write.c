@@ -30,6 +30,7 @@ struct chunk_write {
 	uint64_t n;
 	uint8_t *buf;	/* cs bytes for merging a partial chunk */
 	uint32_t epoch; /* oldest flusher epoch of the frames appended */
+	uint32_t boot;	/* the metadata service's start that committed */
 	char detail[160];
 };
 
@@ -127,9 +128,10 @@ static int chunk_write_locked(struct chunk_write *w,
 	return rc;
 }
 
-/* The barrier; *epoch gets the epoch of the flusher that covered it. */
+/* The barrier; *epoch gets the epoch of the flusher that covered it and
+ * *boot the metadata service's start that made it durable. */
 static int chunk_write_flush(struct chunk_svc *svc, uint32_t *epoch,
-			     char *detail, size_t dlen)
+			     uint32_t *boot, char *detail, size_t dlen)
 {
 	Zerofs__FlushReq req = ZEROFS__FLUSH_REQ__INIT;
 	Zerofs__FlushReply *rep;
@@ -140,6 +142,7 @@ static int chunk_write_flush(struct chunk_svc *svc, uint32_t *epoch,
 		      (ProtobufCMessage **)&rep, detail, dlen);
 	if (rc == 0) {
 		*epoch = rep->flusher_epoch;
+		*boot = rep->meta_boot;
 		zerofs__flush_reply__free_unpacked(rep, NULL);
 	}
 	return rc;
@@ -210,19 +213,26 @@ static void chunk_write_reset(struct chunk_write *w)
 
 /* One attempt: write, then for a stable write the barrier.  Returns 1
  * when the barrier stood on a newer flusher than the one holding the
- * frames, so the write must be done again. */
+ * frames, or on a newer start of the metadata service than the one that
+ * committed them: the write may be lost and must be done again. */
 static int chunk_write_try(struct chunk_write *w, Zerofs__CommitWriteReply **cr)
 {
-	uint32_t epoch = 0;
+	uint32_t epoch = 0, boot = 0;
 	int rc;
 
 	rc = chunk_write_run(w, cr);
-	if (rc < 0 || w->req->stable == ZEROFS__STABLE__UNSTABLE)
-		return rc;
-	rc = chunk_write_flush(w->svc, &epoch, w->detail, sizeof(w->detail));
 	if (rc < 0)
 		return rc;
-	return w->n > 0 && epoch != w->epoch;
+	w->boot = (*cr)->meta_boot;
+	if (w->req->stable == ZEROFS__STABLE__UNSTABLE)
+		return 0;
+	rc = chunk_write_flush(w->svc, &epoch, &boot, w->detail,
+			       sizeof(w->detail));
+	if (rc < 0)
+		return rc;
+	if (w->n == 0)
+		w->boot = boot;
+	return boot != w->boot || (w->n > 0 && epoch != w->epoch);
 }
 
 static int chunk_write_do(struct chunk_write *w, Zerofs__CommitWriteReply **cr)
@@ -238,7 +248,8 @@ static int chunk_write_do(struct chunk_write *w, Zerofs__CommitWriteReply **cr)
 	}
 	if (rc == 1) {
 		snprintf(w->detail, sizeof(w->detail),
-			 "the flusher restarted %d times during the write",
+			 "the flusher or metadata service restarted %d times "
+			 "during the write",
 			 CHUNK_WRITE_TRIES);
 		rc = -EIO;
 	}
@@ -257,6 +268,7 @@ static int chunk_write_reply(struct chunk_write *w,
 	rep.before = cr->before;
 	rep.attr = cr->attr;
 	rep.flusher_epoch = w->epoch;
+	rep.meta_boot = w->boot;
 	return rpc_reply_pack(out, &rep.base);
 }
 

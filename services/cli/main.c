@@ -217,6 +217,7 @@ static int cli_run(int argc, char **argv)
 		 cfg.servers.nfs.addrs[0]);
 	sig = service_wait_signal();
 	log_info("zerofs: stopping on %s", strsignal(sig));
+	service_arm_second_signal("zerofs");
 	if (cli_services_stop(handles, CLI_NSERVICES) < 0)
 		return 1;
 	log_info("zerofs: stopped");

@@ -188,6 +188,7 @@ static int h_commit_write(void *arg, const ProtobufCMessage *m,
 		return meta_fail(out, rc, "commit_write", "handle");
 	rep.before = meta_attr_out(&before, &a[0]);
 	rep.attr = meta_attr_out(&after, &a[1]);
+	rep.meta_boot = SVC(arg)->boot;
 	return rpc_reply_pack(out, &rep.base);
 }
 
@@ -229,6 +230,7 @@ static int h_flush(void *arg, const ProtobufCMessage *m, struct rpc_reply *out)
 		return meta_fail(out, rc, "flush", "wal");
 	rep.seq = seq;
 	rep.flusher_epoch = epoch;
+	rep.meta_boot = SVC(arg)->boot;
 	return rpc_reply_pack(out, &rep.base);
 }
 

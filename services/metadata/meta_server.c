@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -137,6 +138,7 @@ int metadata_service_start(const struct config *cfg,
 		return -ENOMEM;
 	pthread_mutex_init(&svc->mu, NULL);
 	pthread_cond_init(&svc->cv, NULL);
+	svc->boot = randombytes_random();
 	svc->interval_secs = cfg->lsm.flush_interval_secs > 0
 				 ? cfg->lsm.flush_interval_secs
 				 : 5.0;

@@ -30,6 +30,9 @@ struct meta_service {
 	double interval_secs;
 	/* The newest flusher epoch a barrier answered with; 0 before any. */
 	_Atomic uint32_t flusher_epoch;
+	/* Random at each start: what this start accepted but did not store
+	 * dies with it, and callers learn that from a changed value. */
+	uint32_t boot;
 };
 
 /* One handler per META_* method, indexed by method number. */

@@ -94,13 +94,16 @@ const struct nfs_proc nfs_proc_read = {
 	nfs_read_encode,
 };
 
-/* Folds the flusher epoch that holds (WRITE) or covered (COMMIT) the data
- * into the gateway's verifier.  A flusher that restarts loses the frames
- * it had not stored; its new epoch changes the verifier COMMIT answers,
- * and the client resends every write it had not seen committed. */
-static void nfs_verf_fold(uint8_t *verf, uint32_t epoch)
+/* Folds the flusher epoch that holds (WRITE) or covered (COMMIT) the data,
+ * and the start of the metadata service that committed it, into the
+ * gateway's verifier.  A flusher or metadata service that restarts loses
+ * what it had not stored; the new epoch or start changes the verifier
+ * COMMIT answers, and the client resends every write it had not seen
+ * committed. */
+static void nfs_verf_fold(uint8_t *verf, uint32_t epoch, uint32_t boot)
 {
-	uint64_t mix = (uint64_t)epoch * 0x9e3779b97f4a7c15ull;
+	uint64_t mix = (uint64_t)epoch * 0x9e3779b97f4a7c15ull ^
+		       (uint64_t)boot * 0xc2b2ae3d27d4eb4full;
 
 	for (int i = 0; i < NFS3_WRITEVERFSIZE; i++)
 		verf[i] ^= (uint8_t)(mix >> (8 * i));
@@ -141,7 +144,7 @@ static int nfs_write_run(struct nfs_req *rq, const struct nfs_args *a,
 	r->before = rep->before;
 	r->after = rep->attr;
 	r->count = a->count;
-	nfs_verf_fold(r->verf, rep->flusher_epoch);
+	nfs_verf_fold(r->verf, rep->flusher_epoch, rep->meta_boot);
 	r->committed = (uint32_t)rep->committed;
 	if (r->committed < a->stable)
 		r->committed = a->stable;
@@ -185,7 +188,7 @@ static int nfs_commit_run(struct nfs_req *rq, const struct nfs_args *a,
 	rc = nfs_meta_call(rq, r, ZEROFS__META_METHOD__META_FLUSH, &req.base,
 			   &zerofs__flush_reply__descriptor, &rep);
 	if (rc == 0)
-		nfs_verf_fold(r->verf, rep->flusher_epoch);
+		nfs_verf_fold(r->verf, rep->flusher_epoch, rep->meta_boot);
 	return rc;
 }
 

@@ -3,8 +3,9 @@
 keeps each write until a COMMIT answers with the verifier the write had,
 and resends it when the verifier changed.
 
-    nfsresend.py PORT write STATEFILE    create a file, write 4 MiB
-                                         UNSTABLE; save handle, verifier
+    nfsresend.py PORT write STATEFILE    create a file and COMMIT it,
+                                         write 4 MiB UNSTABLE; save
+                                         handle, verifier
     nfsresend.py PORT commit STATEFILE   COMMIT; the verifier must differ
                                          from the writes' (their frames
                                          may be lost); resend, COMMIT
@@ -42,6 +43,7 @@ def write_all(c, fh):
 def phase_write(c, state):
     root = c.mount_root()
     fh = c.create(root, os.path.basename(state).encode())
+    c.commit(fh)
     verf = write_all(c, fh)
     with open(state, "w") as f:
         json.dump({"fh": fh.hex(), "verf": verf.hex()}, f)
@@ -53,7 +55,7 @@ def phase_commit(c, state):
         saved = json.load(f)
     fh, old = bytes.fromhex(saved["fh"]), bytes.fromhex(saved["verf"])
     if c.commit(fh) == old:
-        raise nfsraw.Fail("COMMIT kept verifier %s though the flusher "
+        raise nfsraw.Fail("COMMIT kept verifier %s though a service "
                           "holding the writes restarted" % old.hex())
     print("ok COMMIT's verifier changed: the client must resend")
     new = write_all(c, fh)
