@@ -120,7 +120,7 @@ integration: all
 # The sanitizer pass CI runs: every unit test, and the integration tests
 # that cover each service's main paths (files, namespace, both layouts,
 # crashes, malformed input) under AddressSanitizer and UBSan.
-SAN_ONLY := @(010|012|013|014|015|020|041|042|047|049|050)-*
+SAN_ONLY := @(010|012|013|014|015|020|041|042|047|049|050|051|052)-*
 
 san-check:
 	$(MAKE) SAN=1 all
