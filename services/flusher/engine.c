@@ -38,7 +38,9 @@ struct engine {
 	uint64_t sealed_below;	     /* every sealed id is below this */
 	uint64_t durable_below;	     /* every id below this is stored */
 	int stopping;
-	int dead; /* stop gave up on failing uploads */
+	int dead;    /* stop gave up on failing uploads */
+	int refused; /* the last put's error when the store refused it */
+	uint64_t put_failures; /* ever, so a barrier can see a fresh one */
 	struct engine_stats stats;
 };
 
@@ -54,6 +56,16 @@ void engine_opts_default(struct engine_opts *opts)
 uint32_t engine_epoch(const struct engine *eng)
 {
 	return eng->epoch;
+}
+
+/* A full or read-only store will not heal by itself soon: a barrier
+ * answers with the error instead of waiting, while the upload goes on
+ * being retried. */
+static int engine_err_refusal(int err)
+{
+	enum engine_err_class c = engine_err_classify(err);
+
+	return c == ENGINE_ERR_SPACE || c == ENGINE_ERR_ACCESS;
 }
 
 enum engine_err_class engine_err_classify(int err)
@@ -147,6 +159,9 @@ static int engine_upload(struct engine *eng, struct segment *seg)
 		attempt++;
 		pthread_mutex_lock(&eng->mu);
 		eng->stats.upload_failures[engine_err_classify(rc)]++;
+		eng->refused = engine_err_refusal(rc) ? rc : 0;
+		eng->put_failures++;
+		pthread_cond_broadcast(&eng->done_cv);
 		if (eng->stopping && stop_deadline.tv_sec == 0)
 			deadline_after_ms(&stop_deadline,
 					  eng->opts.stop_retry_secs * 1000L);
@@ -180,6 +195,7 @@ static void engine_retire_head(struct engine *eng)
 	eng->stats.pending_bytes -= seg->len;
 	eng->stats.uploads++;
 	eng->durable_below = seg->id + 1;
+	eng->refused = 0;
 	segment_free(seg);
 	pthread_cond_broadcast(&eng->done_cv);
 }
@@ -290,18 +306,21 @@ int engine_read(struct engine *eng, uint64_t segment, uint32_t offset,
 
 int engine_barrier(struct engine *eng, uint64_t *durable_below)
 {
-	uint64_t target;
+	uint64_t target, failures;
 	int rc;
 
 	pthread_mutex_lock(&eng->mu);
 	rc = engine_seal_locked(eng);
 	target = eng->sealed_below;
+	failures = eng->put_failures;
 	/* Barriers that come while one waits seal only what arrived since,
-	 * and all of them wait on the same uploads. */
-	while (rc == 0 && eng->durable_below < target && !eng->dead)
+	 * and all of them wait on the same uploads.  A refusal counts only
+	 * when a put failed after this barrier began. */
+	while (rc == 0 && eng->durable_below < target && !eng->dead &&
+	       !(eng->refused != 0 && eng->put_failures != failures))
 		pthread_cond_wait(&eng->done_cv, &eng->mu);
 	if (rc == 0 && eng->durable_below < target)
-		rc = -EIO;
+		rc = eng->refused != 0 && !eng->dead ? eng->refused : -EIO;
 	*durable_below = eng->durable_below;
 	pthread_mutex_unlock(&eng->mu);
 	return rc;

@@ -67,7 +67,10 @@ int engine_read(struct engine *eng, uint64_t segment, uint32_t offset,
 		uint32_t length, void *buf);
 
 /* Seals the open segment and waits until every segment sealed so far is
- * in the store; *durable_below gets an id below which all are stored. */
+ * in the store; *durable_below gets an id below which all are stored.
+ * When the store refuses puts (full, read-only, no access) it returns
+ * that error at once instead of waiting; the uploads go on being retried
+ * and a later barrier succeeds once the store takes them. */
 int engine_barrier(struct engine *eng, uint64_t *durable_below);
 
 void engine_stats_get(struct engine *eng, struct engine_stats *out);

@@ -17,13 +17,14 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A store that fails its first `fail_puts` puts with EIO and, while
- * `held` is set, makes puts wait. */
+/* A store that fails its first `fail_puts` puts with `err` (EIO unless
+ * set) and, while `held` is set, makes puts wait. */
 struct fault_store {
 	struct objstore base;
 	struct objstore *inner;
 	atomic_int fail_puts;
 	atomic_int puts;
+	int err;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int held;
@@ -40,7 +41,7 @@ static int fault_put(struct objstore *os, const char *key, const void *data,
 	pthread_mutex_unlock(&fs->mu);
 	atomic_fetch_add(&fs->puts, 1);
 	if (atomic_fetch_sub(&fs->fail_puts, 1) > 0)
-		return -EIO;
+		return fs->err != 0 ? fs->err : -EIO;
 	return fs->inner->ops->put(fs->inner, key, data, len, if_absent);
 }
 
@@ -236,6 +237,32 @@ TEST(a_failing_store_is_retried_until_the_barrier_completes)
 	objstore_close(fs.inner);
 }
 
+TEST(a_full_store_fails_the_barrier_with_enospc_and_keeps_the_frames)
+{
+	struct fault_store fs;
+	struct engine *eng;
+	uint64_t seg, below;
+	char buf[5];
+	uint32_t off;
+
+	fault_init(&fs, "mem://engine-full", 0);
+	fs.err = -ENOSPC;
+	eng = engine_on(&fs.base, 0, 0);
+	atomic_store(&fs.fail_puts, 1000000);
+	engine_append(eng, "frame", 5, &seg, &off);
+	CHECK_EQ(engine_barrier(eng, &below), -ENOSPC);
+	CHECK(below <= seg);
+	/* Not stored, so still served from memory. */
+	CHECK_EQ(engine_read(eng, seg, off, 5, buf), 0);
+	CHECK(memcmp(buf, "frame", 5) == 0);
+	/* Space comes back: the retried upload lands, a barrier succeeds. */
+	atomic_store(&fs.fail_puts, 0);
+	CHECK_EQ(engine_barrier(eng, &below), 0);
+	CHECK(below > seg);
+	engine_close(eng);
+	objstore_close(fs.inner);
+}
+
 TEST(a_frame_past_the_target_size_starts_a_new_segment)
 {
 	struct objstore *os;
@@ -345,6 +372,7 @@ TEST_MAIN(an_appended_frame_reads_back_from_memory,
 	  an_uploaded_segment_is_no_longer_read_from_memory,
 	  two_starts_on_one_store_use_different_segment_ids,
 	  a_failing_store_is_retried_until_the_barrier_completes,
+	  a_full_store_fails_the_barrier_with_enospc_and_keeps_the_frames,
 	  a_frame_past_the_target_size_starts_a_new_segment,
 	  appends_wait_while_too_much_awaits_upload,
 	  closing_uploads_the_open_segment,
