@@ -183,7 +183,7 @@ static int read_call_send(int fd, const struct nfs_fh *f)
 }
 
 /* A 1 MiB file for READs to fill their replies from. */
-static bool big_file(int fd, struct nfs_fh *f)
+static bool big_file(int fd, const char *name, struct nfs_fh *f)
 {
 	struct nfs_fh root = root_fh(fd);
 	struct oncrpc_record rec;
@@ -192,7 +192,7 @@ static bool big_file(int fd, struct nfs_fh *f)
 	uint8_t *data = calloc(1, NFS_IO_MAX);
 	bool ok;
 
-	if (create_file(fd, &root, "big", NFSPROC3_CREATE, f) != NFS3_OK)
+	if (create_file(fd, &root, name, NFSPROC3_CREATE, f) != NFS3_OK)
 		return false;
 	call_start(&e, NFS_PROGRAM, NFS_V3, NFSPROC3_WRITE);
 	nfs_fh_encode(&e, f->ino, f->gen);
@@ -214,7 +214,7 @@ TEST(client_that_never_reads_replies_holds_a_bounded_number_of_bytes)
 	int64_t t0;
 
 	setsockopt(lazy, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	CHECK(big_file(fd, &f));
+	CHECK(big_file(fd, "big", &f));
 	for (i = 0; i < 64; i++)
 		CHECK(read_call_send(lazy, &f));
 	usleep(500 * 1000);
@@ -229,6 +229,31 @@ TEST(client_that_never_reads_replies_holds_a_bounded_number_of_bytes)
 	t0 = nfs_now_ms();
 	CHECK(conns_at_most(1));
 	CHECK(nfs_now_ms() - t0 < 2000);
+	close(fd);
+}
+
+TEST(calls_a_departed_client_left_queued_are_dropped_not_served)
+{
+	struct nfs_fh f;
+	int rcvbuf = 4096, i, served, fd = lim_open(), gone = lim_open();
+	int64_t t0;
+
+	setsockopt(gone, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	CHECK(big_file(fd, "big2", &f));
+	usleep(100 * 1000);
+	served = atomic_load(&mock_reads);
+	for (i = 0; i < 200; i++)
+		CHECK(read_call_send(gone, &f));
+	/* The client leaves with 200 calls asked: once its replies cannot
+	 * be sent, the rest are dropped and its slot goes at once. */
+	close(gone);
+	t0 = nfs_now_ms();
+	CHECK(conns_at_most(1));
+	CHECK(nfs_now_ms() - t0 < 2000);
+	usleep(200 * 1000);
+	served = atomic_load(&mock_reads) - served;
+	CHECK(served < 64);
+	CHECK_EQ(null_call(fd), RPC_SUCCESS);
 	close(fd);
 }
 
@@ -279,4 +304,5 @@ TEST_MAIN(connection_that_sends_nothing_is_closed_after_the_idle_timeout,
 	  connection_that_keeps_calling_outlives_the_idle_timeout,
 	  connections_over_the_limit_are_refused_with_one_warning,
 	  client_that_never_reads_replies_holds_a_bounded_number_of_bytes,
+	  calls_a_departed_client_left_queued_are_dropped_not_served,
 	  service_that_is_down_gets_jukebox_and_a_warning_in_bounded_time)

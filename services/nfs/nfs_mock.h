@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -177,6 +178,10 @@ static int mock_flush(void *arg, const ProtobufCMessage *m,
 	return rpc_reply_pack(out, &rep.base);
 }
 
+/* READs the mock chunk service has served, so a test can tell served
+ * calls from dropped ones. */
+static atomic_int mock_reads;
+
 static int mock_read(void *arg, const ProtobufCMessage *m,
 		     struct rpc_reply *out)
 {
@@ -184,6 +189,8 @@ static int mock_read(void *arg, const ProtobufCMessage *m,
 	Zerofs__ReadReply rep = ZEROFS__READ_REPLY__INIT;
 	struct mock_inode *in;
 	uint64_t end;
+
+	atomic_fetch_add(&mock_reads, 1);
 	int err;
 
 	(void)arg;

@@ -68,8 +68,8 @@ struct nfs_conn {
 	size_t charged; /* their records and estimated replies */
 	size_t held;	/* bytes of their records and replies now held */
 	struct nfs_out *out_head, *out_tail;
-	bool ending;	   /* no more replies will come: the writer may end */
-	bool closing;	   /* the reader has ended: drop calls not yet served */
+	bool ending;  /* no more replies will come: the writer may end */
+	bool closing; /* reader ended or a send failed: drop calls not served */
 	bool in_record;	   /* the reader has begun a record */
 	int64_t idle_from; /* when the reader began waiting for a record */
 	int64_t progress;  /* when the last byte of the record came */
@@ -238,7 +238,13 @@ static void *nfs_conn_writer_main(void *arg)
 
 	while ((o = nfs_conn_reply_next(c)) != NULL) {
 		if (!broken && nfs_conn_send(c, o->buf, o->len) < 0) {
+			/* The client is gone: what it still has queued is
+			 * dropped, not served, and the reader stops. */
 			broken = true;
+			pthread_mutex_lock(&c->lock);
+			c->closing = true;
+			pthread_cond_broadcast(&c->cond);
+			pthread_mutex_unlock(&c->lock);
 			shutdown(c->fd, SHUT_RDWR);
 		}
 		nfs_conn_call_done(c, o->cost, o->len);
@@ -300,19 +306,27 @@ static void *nfs_worker_main(void *arg)
 }
 
 /* Waits until the connection may take one more call costing cost bytes:
- * a call always fits when none is in flight, however large it is. */
-static void nfs_conn_admit(struct nfs_conn *c, size_t cost, size_t reclen)
+ * a call always fits when none is in flight, however large it is.
+ * Returns -EPIPE, taking nothing, once the connection is closing. */
+static int nfs_conn_admit(struct nfs_conn *c, size_t cost, size_t reclen)
 {
 	const struct nfs_limits *l = &c->srv->lim;
+	int rc = 0;
 
 	pthread_mutex_lock(&c->lock);
-	while (c->inflight >= l->conn_calls ||
-	       (c->inflight > 0 && c->charged + cost > l->conn_bytes))
+	while (!c->closing &&
+	       (c->inflight >= l->conn_calls ||
+		(c->inflight > 0 && c->charged + cost > l->conn_bytes)))
 		pthread_cond_wait(&c->cond, &c->lock);
-	c->inflight++;
-	c->charged += cost;
-	c->held += reclen;
+	if (c->closing) {
+		rc = -EPIPE;
+	} else {
+		c->inflight++;
+		c->charged += cost;
+		c->held += reclen;
+	}
 	pthread_mutex_unlock(&c->lock);
+	return rc;
 }
 
 /* Hands the record's buffer to a new job; the record starts afresh. */
@@ -325,7 +339,10 @@ static int nfs_conn_enqueue(struct nfs_conn *c, struct oncrpc_record *rec)
 	if (job == NULL)
 		return -ENOMEM;
 	job->cost = rec->len + nfs_reply_estimate(rec->buf, rec->len);
-	nfs_conn_admit(c, job->cost, rec->len);
+	if (nfs_conn_admit(c, job->cost, rec->len) < 0) {
+		free(job);
+		return -EPIPE;
+	}
 	job->conn = c;
 	job->buf = rec->buf;
 	job->len = rec->len;
