@@ -30,8 +30,7 @@ static int load_text(const char *text)
 	FILE *f;
 
 	if (test_dir[0] == '\0') {
-		snprintf(test_dir, sizeof(test_dir), "/tmp/config_test.XXXXXX");
-		if (mkdtemp(test_dir) == NULL)
+		if (test_tmpdir("config_test", test_dir, sizeof(test_dir)) < 0)
 			return -EIO;
 	}
 	snprintf(test_file, sizeof(test_file), "%s/zerofs.yaml", test_dir);

@@ -39,8 +39,7 @@ static struct objstore *file_store_new(void)
 	struct objstore *os = NULL;
 	char url[300];
 
-	snprintf(test_dir, sizeof(test_dir), "/tmp/objstore_test.XXXXXX");
-	if (mkdtemp(test_dir) == NULL)
+	if (test_tmpdir("objstore_test", test_dir, sizeof(test_dir)) < 0)
 		return NULL;
 	snprintf(url, sizeof(url), "file://%s/store", test_dir);
 	if (objstore_open(url, &os) < 0)
@@ -648,8 +647,7 @@ TEST(file_open_creates_the_missing_directory)
 	struct objstore *os = NULL;
 	struct stat st;
 
-	snprintf(dir, sizeof(dir), "/tmp/objstore_test.XXXXXX");
-	CHECK(mkdtemp(dir) != NULL);
+	CHECK_EQ(test_tmpdir("objstore_test", dir, sizeof(dir)), 0);
 	snprintf(url, sizeof(url), "file://%s/a/b/c", dir);
 	CHECK_EQ(objstore_open(url, &os), 0);
 	snprintf(url, sizeof(url), "%s/a/b/c", dir);

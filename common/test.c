@@ -4,6 +4,9 @@
  */
 #include "test.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 int test_run(const char *file, const struct test_case *cases, int n)
 {
 	int passed = 0, failed = 0;
@@ -23,4 +26,14 @@ int test_run(const char *file, const struct test_case *cases, int n)
 	}
 	printf("%s: %d passed, %d failed\n", file, passed, failed);
 	return failed ? 1 : 0;
+}
+
+int test_tmpdir(const char *name, char *buf, size_t len)
+{
+	/* mkdtemp's template: six characters it replaces. */
+	int n = snprintf(buf, len, "/tmp/%s.XXXXXX", name);
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return mkdtemp(buf) != NULL ? 0 : -errno;
 }

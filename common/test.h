@@ -44,6 +44,10 @@ extern int test_failed_checks;
 
 int test_run(const char *file, const struct test_case *cases, int n);
 
+/* Creates a new, empty directory /tmp/NAME.<random> and writes its path
+ * to buf.  Returns 0, or a negative errno. */
+int test_tmpdir(const char *name, char *buf, size_t len);
+
 #define TEST_ENTRY_(name) { #name, name },
 #define TEST_MAIN(...)                                                         \
 	int test_failed_checks;                                                \

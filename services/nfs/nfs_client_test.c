@@ -144,10 +144,10 @@ static int sh(const char *fmt, ...)
  * so a file at the root is written "//name" (export "/"). */
 TEST(libnfs_tools_copy_list_and_read_back_a_file)
 {
-	char dir[] = "/tmp/nfs-gateway-test-XXXXXX";
+	char dir[64];
 
 	CHECK(env_up());
-	CHECK(mkdtemp(dir) != NULL);
+	CHECK_EQ(test_tmpdir("nfs-gateway-test", dir, sizeof(dir)), 0);
 	CHECK_EQ(sh("head -c 300000 /dev/urandom > %s/in", dir), 0);
 	CHECK_EQ(sh("timeout 20 nfs-cp %s/in 'nfs://127.0.0.1//tool"
 		    "?nfsport=%d&mountport=%d&version=3' >/dev/null 2>&1",

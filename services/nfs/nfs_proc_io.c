@@ -42,7 +42,8 @@ const struct nfs_proc nfs_proc_readlink = {
 	nfs_readlink_encode,
 };
 
-static bool nfs_read_decode(struct xdr_dec *d, struct nfs_args *a)
+/* READ3args and COMMIT3args share one layout: file, offset, count. */
+static bool nfs_fh_range_decode(struct xdr_dec *d, struct nfs_args *a)
 {
 	return nfs_fh_decode(d, &a->fh) && xdr_u64(d, &a->offset) &&
 	       xdr_u32(d, &a->count);
@@ -89,7 +90,7 @@ static void nfs_read_encode(struct xdr_enc *e, const struct nfs_res *r)
 
 const struct nfs_proc nfs_proc_read = {
 	"READ",
-	nfs_read_decode,
+	nfs_fh_range_decode,
 	nfs_read_run,
 	nfs_read_encode,
 };
@@ -168,12 +169,6 @@ const struct nfs_proc nfs_proc_write = {
 	nfs_write_encode,
 };
 
-static bool nfs_commit_decode(struct xdr_dec *d, struct nfs_args *a)
-{
-	return nfs_fh_decode(d, &a->fh) && xdr_u64(d, &a->offset) &&
-	       xdr_u32(d, &a->count);
-}
-
 static int nfs_commit_run(struct nfs_req *rq, const struct nfs_args *a,
 			  struct nfs_res *r)
 {
@@ -201,7 +196,7 @@ static void nfs_commit_encode(struct xdr_enc *e, const struct nfs_res *r)
 
 const struct nfs_proc nfs_proc_commit = {
 	"COMMIT",
-	nfs_commit_decode,
+	nfs_fh_range_decode,
 	nfs_commit_run,
 	nfs_commit_encode,
 };
