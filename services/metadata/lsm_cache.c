@@ -309,7 +309,7 @@ const struct lsm_cblock *lsm_block_cache_put(struct lsm_block_cache *c,
 {
 	uint64_t hash = cache_hash(sst, off);
 	struct cache_shard *s = cache_shard_of(c, hash);
-	struct cache_entry *e = calloc(1, sizeof(*e)), *old, *dead = NULL;
+	struct cache_entry *e = malloc(sizeof(*e)), *old, *dead = NULL;
 
 	if (e == NULL) {
 		free(data);
