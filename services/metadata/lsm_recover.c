@@ -1,0 +1,289 @@
+/*
+ * Opening the store as its writer.
+ *
+ * 1. Load the newest manifest (none: a new, empty tree).
+ * 2. Claim: store the next manifest with the writer epoch raised.  From
+ *    then on the previous writer fails its next fence check, so it
+ *    acknowledges no barrier whose WAL object this open did not see.
+ * 3. List the WAL and replay, from the manifest's flushed point on, the
+ *    chain of objects the manifest's owners admit: the one holding
+ *    flushed + 1, then each that starts where the last one ended.
+ * 4. Store one more manifest naming this epoch the owner of the WAL
+ *    from the next sequence number on, so that objects a deposed writer
+ *    stores late are never replayed.
+ * Nothing else is read: no SST is opened until a read needs it.
+ */
+#include "lsm_int.h"
+
+#include "failpoint.h"
+#include "log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LSM_CLAIM_TRIES 16
+
+struct wal_obj {
+	uint64_t first, epoch;
+	char *name;
+};
+
+static int wal_cmp(const void *a, const void *b)
+{
+	const struct wal_obj *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static int lsm_claim(struct kv *kv)
+{
+	struct lsm_manifest m;
+	int rc;
+
+	for (int i = 0; i < LSM_CLAIM_TRIES; i++) {
+		lsm_manifest_init(&m);
+		rc = lsm_manifest_load_newest(kv->os, kv->prefix, &m);
+		if (rc == -ENOENT) {
+			lsm_manifest_init(&m);
+			rc = 0;
+		}
+		if (rc < 0) {
+			lsm_manifest_clear(&m);
+			return rc;
+		}
+		m.number++;
+		m.writer_epoch++;
+		if (m.next_file == 0)
+			m.next_file = 1;
+		rc = lsm_manifest_store(kv, &m);
+		if (rc == 0) {
+			kv->man = m;
+			kv->epoch = m.writer_epoch;
+			kv->next_file = m.next_file;
+			kv->flushed_seq = m.flushed_seq;
+			return 0;
+		}
+		lsm_manifest_clear(&m);
+		if (rc != -EROFS)
+			return rc;
+		/* Another writer opened at the same moment: try again on
+		 * top of its manifest. */
+		__atomic_store_n(&kv->fenced, 0, __ATOMIC_RELEASE);
+	}
+	return -EBUSY;
+}
+
+static int replay_cb(void *arg, uint64_t seq, struct wire_in *r, uint32_t nops)
+{
+	struct kv *kv = arg;
+	struct wire_in scan = *r;
+	size_t bytes = 0;
+
+	if (seq != kv->last_seq + 1)
+		return -EIO;
+	for (uint32_t i = 0; i < nops; i++) {
+		wire_in_u8(&scan);
+		uint32_t kl = wire_in_u32(&scan), vl = wire_in_u32(&scan);
+
+		wire_in_take(&scan, kl);
+		wire_in_take(&scan, vl);
+		bytes += kl + vl;
+	}
+	if (lsm_mem_reserve(kv->mem, nops, bytes) < 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < nops; i++) {
+		uint8_t kind = wire_in_u8(r);
+		uint32_t kl = wire_in_u32(r), vl = wire_in_u32(r);
+		const uint8_t *k = wire_in_take(r, kl);
+		const uint8_t *v = wire_in_take(r, vl);
+
+		if (kl == 0 || kl > LSM_KEY_MAX)
+			return -EIO;
+		/* A later write of the same key in this record wins; the
+		 * memtable keeps the first of equal keys it is given, so
+		 * check the rest of the record. */
+		struct wire_in rest = *r;
+		int shadowed = 0;
+
+		for (uint32_t j = i + 1; j < nops && !shadowed; j++) {
+			wire_in_u8(&rest);
+			uint32_t kl2 = wire_in_u32(&rest);
+			uint32_t vl2 = wire_in_u32(&rest);
+			const uint8_t *k2 = wire_in_take(&rest, kl2);
+
+			wire_in_take(&rest, vl2);
+			shadowed = kl2 == kl && memcmp(k2, k, kl) == 0;
+		}
+		if (!shadowed)
+			lsm_mem_add(kv->mem, seq, kind, k, kl, v, vl);
+	}
+	kv->last_seq = seq;
+	return 0;
+}
+
+/* Replays one object from kv->last_seq + 1 on; *last gets its end. */
+static int replay_one(struct kv *kv, const struct wal_obj *o, uint64_t *last)
+{
+	char name[KV_NAME_MAX];
+	void *p;
+	size_t n;
+	int rc;
+
+	snprintf(name, sizeof(name), "%swal/%s", kv->prefix, o->name);
+	rc = lsm_get_retry(kv, name, &p, &n);
+	if (rc < 0) {
+		log_err("metadata: open: %s: cannot read (%s)", name,
+			strerror(-rc));
+		return rc == -ENOENT ? -EIO : rc;
+	}
+	rc = lsm_wal_replay(p, n, o->first, kv->last_seq + 1, last, replay_cb,
+			    kv);
+	free(p);
+	if (rc < 0)
+		log_err("metadata: open: %s: damaged (%s)", name,
+			strerror(-rc));
+	return rc;
+}
+
+/* Memtables fill during a long replay too: flush them as they fill. */
+static int replay_room(struct kv *kv)
+{
+	int rc;
+
+	if (lsm_mem_bytes(kv->mem) < kv->opt.memtable_bytes)
+		return 0;
+	rc = lsm_freeze(kv);
+	while (rc == 0 && kv->cur->nimm > 0)
+		rc = lsm_flush_one(kv);
+	return rc;
+}
+
+static int replay_chain(struct kv *kv, struct wal_obj *w, size_t n)
+{
+	uint64_t last;
+	size_t i = n;
+	int rc;
+
+	/* The admitted object with the largest first number at or before
+	 * the next wanted one; then each that starts right after. */
+	for (size_t j = 0; j < n; j++)
+		if (w[j].first <= kv->last_seq + 1 &&
+		    lsm_manifest_owner(&kv->man, w[j].first) == w[j].epoch)
+			i = j;
+	while (i < n) {
+		rc = replay_one(kv, &w[i], &last);
+		if (rc < 0)
+			return rc;
+		rc = replay_room(kv);
+		if (rc < 0)
+			return rc;
+		for (i = 0; i < n; i++)
+			if (w[i].first == last + 1 &&
+			    lsm_manifest_owner(&kv->man, w[i].first) ==
+				w[i].epoch)
+				break;
+	}
+	return 0;
+}
+
+static int lsm_replay(struct kv *kv)
+{
+	char dir[KV_NAME_MAX], **names = NULL;
+	struct wal_obj *w = NULL;
+	size_t n = 0, nw = 0;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%swal/", kv->prefix);
+	rc = lsm_list_names(kv, dir, &names, &n);
+	if (rc < 0)
+		return rc;
+	w = calloc(n + 1, sizeof(*w));
+	if (w == NULL) {
+		rc = -ENOMEM;
+		goto free_names;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (lsm_parse_wal(names[i], &w[nw].first, &w[nw].epoch) == 0)
+			w[nw++].name = names[i];
+	qsort(w, nw, sizeof(*w), wal_cmp);
+	rc = replay_chain(kv, w, nw);
+	free(w);
+free_names:
+	lsm_names_free(names, n);
+	return rc;
+}
+
+/* The first version: an empty memtable and the manifest's tables. */
+static int version_first(struct kv *kv)
+{
+	struct lsm_version *v = calloc(1, sizeof(*v));
+	int rc;
+
+	if (v == NULL)
+		return -ENOMEM;
+	v->refs = 1;
+	rc = lsm_mem_new(&v->mem);
+	if (rc == 0)
+		rc = lsm_version_set_files(kv, v, &kv->man);
+	if (rc < 0) {
+		lsm_version_put(v);
+		return rc;
+	}
+	kv->cur = v;
+	kv->mem = v->mem;
+	return 0;
+}
+
+/* Names this epoch the owner of the WAL from the next number on. */
+static int lsm_own(struct kv *kv)
+{
+	struct lsm_owner *o;
+	struct lsm_manifest *m = &kv->man;
+	int rc;
+
+	o = realloc(m->owners, (m->nowners + 1) * sizeof(*o));
+	if (o == NULL)
+		return -ENOMEM;
+	m->owners = o;
+	o[m->nowners].epoch = kv->epoch;
+	o[m->nowners].first_seq = kv->last_seq + 1;
+	m->nowners++;
+	pthread_mutex_lock(&kv->man_mu);
+	rc = lsm_manifest_commit(kv, NULL, 0);
+	pthread_mutex_unlock(&kv->man_mu);
+	if (rc < 0)
+		m->nowners--;
+	return rc;
+}
+
+int lsm_recover(struct kv *kv)
+{
+	int rc;
+
+	rc = lsm_claim(kv);
+	if (rc < 0) {
+		log_err("metadata: open: %smanifest/: cannot claim (%s)",
+			kv->prefix, strerror(-rc));
+		return rc;
+	}
+	FAILPOINT("lsm.open.claim");
+	kv->last_seq = kv->man.flushed_seq;
+	kv->frozen_top = kv->last_seq;
+	rc = version_first(kv);
+	if (rc == 0)
+		rc = lsm_replay(kv);
+	if (rc < 0)
+		return rc;
+	kv->visible_seq = kv->last_seq;
+	kv->pending_first = kv->last_seq + 1;
+	kv->durable_seq = kv->last_seq;
+	rc = lsm_own(kv);
+	if (rc == 0)
+		log_info("metadata: open: %s: epoch %" PRIu64
+			 ", manifest %" PRIu64 ", replayed to %" PRIu64,
+			 kv->prefix, kv->epoch, kv->man.number, kv->last_seq);
+	return rc;
+}
