@@ -78,6 +78,32 @@ static struct mem_node *mem_next(const struct mem_node *x, int level)
 	return __atomic_load_n(&x->next[level], __ATOMIC_ACQUIRE);
 }
 
+static uint64_t mem_be64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* lsm_ukey_cmp, with the first eight bytes compared as one big-endian
+ * word: most keys differ there, and the search spends its time here. */
+static int mem_ukey_cmp(const unsigned char *a, size_t an,
+			const unsigned char *b, size_t bn)
+{
+	if (an >= 8 && bn >= 8) {
+		uint64_t x = mem_be64(a), y = mem_be64(b);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+		return lsm_ukey_cmp(a + 8, an - 8, b + 8, bn - 8);
+	}
+	return lsm_ukey_cmp(a, an, b, bn);
+}
+
 /* Compares node x's internal key with (ukey, trailer), lsm_ikey_cmp
  * order, without building the searched key. */
 static int mem_node_cmp(const struct mem_node *x, const void *ukey, size_t ulen,
@@ -85,7 +111,7 @@ static int mem_node_cmp(const struct mem_node *x, const void *ukey, size_t ulen,
 {
 	const unsigned char *k = mem_node_key(x);
 	size_t xlen = lsm_ikey_ulen(x->klen);
-	int c = lsm_ukey_cmp(k, xlen, ukey, ulen);
+	int c = mem_ukey_cmp(k, xlen, ukey, ulen);
 	uint64_t t;
 
 	if (c != 0)
@@ -95,21 +121,26 @@ static int mem_node_cmp(const struct mem_node *x, const void *ukey, size_t ulen,
 }
 
 /* The first node >= (ukey, trailer), or NULL; with prev non-NULL also the
- * last node before it on every level. */
+ * last node before it on every level.  A node that ended the walk on one
+ * level is often the next one met on the level below; it is known to be
+ * >= the key and is not compared again. */
 static struct mem_node *mem_find_ge(struct lsm_mem *m, const void *ukey,
 				    size_t ulen, uint64_t trailer,
 				    struct mem_node **prev)
 {
 	struct mem_node *x = m->head;
+	struct mem_node *stop = NULL;
 	int level = __atomic_load_n(&m->height, __ATOMIC_ACQUIRE) - 1;
 
 	for (;;) {
 		struct mem_node *nx = mem_next(x, level);
 
-		if (nx != NULL && mem_node_cmp(nx, ukey, ulen, trailer) < 0) {
+		if (nx != NULL && nx != stop &&
+		    mem_node_cmp(nx, ukey, ulen, trailer) < 0) {
 			x = nx;
 			continue;
 		}
+		stop = nx;
 		if (prev != NULL)
 			prev[level] = x;
 		if (level == 0)
