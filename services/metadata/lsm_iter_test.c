@@ -414,7 +414,7 @@ TEST(merge_over_memtables_lists_all_versions_in_internal_order)
 	struct lsm_mem *m[3];
 	struct lsm_iter *kids[3];
 	struct lsm_iter *it;
-	char k[8];
+	char k[16];
 	size_t n, count = 0;
 	uint8_t last[16];
 	size_t lastn = 0;
