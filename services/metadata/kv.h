@@ -42,7 +42,8 @@ struct kv_options {
 	const char *disk_cache_dir; /* SST copies on local disk (NULL: none) */
 	uint64_t disk_cache_bytes;  /* its budget [1 GiB] */
 	uint32_t gc_grace_ms;	    /* unreferenced objects live this long
-				       before they are deleted [10 min] */
+				       before they are deleted (0: at once;
+				       the service sets 10 min) */
 	/* Runs before any upload that makes records durable (a WAL object or
 	 * a manifest after a memtable flush); NULL: nothing to wait for.
 	 * kv_sync's own callback, when given, takes its place for that

@@ -1,12 +1,15 @@
 /*
  * Tests of the key-value engine on the in-memory store: reads and writes,
  * scans, batch atomicity, recovery of exactly the synced prefix,
- * checkpoints, damaged objects, upload retries, and concurrent writers
+ * memtable flushes and checkpoints, damaged objects, upload retries, and concurrent writers
  * with concurrent syncs.
  */
-#include "kv_int.h"
+#include "kv.h"
 
 #include "test.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -258,11 +261,12 @@ static int objects_under(struct objstore *os, const char *prefix)
 	return n;
 }
 
-TEST(checkpoint_replaces_the_wal_it_covers_and_reopen_adds_later_wal)
+TEST(a_flush_moves_the_wal_into_an_sst_and_reopen_reads_it_back)
 {
 	struct objstore *os = store_new();
-	struct kv *kv = kv_new(os, 2);
+	struct kv *kv = kv_new(os, 0);
 	struct kv_stats st;
+	uint64_t deleted = 0;
 
 	for (int i = 0; i < 3; i++) {
 		char k[16];
@@ -271,18 +275,58 @@ TEST(checkpoint_replaces_the_wal_it_covers_and_reopen_adds_later_wal)
 		put1(kv, k, k);
 		CHECK_EQ(kv_sync(kv, NULL, NULL, NULL), 0);
 	}
+	CHECK_EQ(objects_under(os, "meta/wal/"), 3);
+	CHECK_EQ(kv_flush(kv), 0);
 	kv_stats_get(kv, &st);
-	CHECK_EQ(st.checkpoints, 1);
-	CHECK_EQ(st.ckpt_seq, 2);
-	CHECK_EQ(objects_under(os, "meta/ckpt/"), 1);
-	CHECK_EQ(objects_under(os, "meta/wal/"), 1);
+	CHECK_EQ(st.flushed_seq, 3);
+	CHECK_EQ(st.level_files[0], 1);
+	CHECK_EQ(objects_under(os, "meta/sst/"), 1);
+	CHECK_EQ(kv_gc(kv, &deleted), 0);
+	CHECK(deleted >= 2);
+	CHECK(objects_under(os, "meta/wal/") <= 1);
+	put1(kv, "k3", "k3");
+	CHECK_EQ(kv_sync(kv, NULL, NULL, NULL), 0);
 	kv_close(kv);
-	kv = kv_new(os, 2);
+	kv = kv_new(os, 0);
 	CHECK(has(kv, "k0", "k0"));
 	CHECK(has(kv, "k1", "k1"));
 	CHECK(has(kv, "k2", "k2"));
+	CHECK(has(kv, "k3", "k3"));
 	kv_stats_get(kv, &st);
-	CHECK_EQ(st.last_seq, 3);
+	CHECK_EQ(st.last_seq, 4);
+	kv_close(kv);
+	objstore_close(os);
+}
+
+TEST(a_checkpoint_keeps_its_ssts_through_compaction_and_gc)
+{
+	struct objstore *os = store_new();
+	struct kv *kv = kv_new(os, 0);
+	struct kv_stats st;
+	uint64_t deleted;
+	char k[32];
+	int live = 0;
+
+	for (int round = 0; round < 6; round++) {
+		for (int i = 0; i < 50; i++) {
+			snprintf(k, sizeof(k), "key%03d", i);
+			put1(kv, k, round % 2 ? "odd" : "even");
+		}
+		CHECK_EQ(kv_flush(kv), 0);
+		if (round == 0)
+			CHECK_EQ(kv_checkpoint(kv, "first"), 0);
+	}
+	CHECK_EQ(kv_checkpoint(kv, "first"), -EEXIST);
+	CHECK_EQ(kv_checkpoint(kv, "../x"), -EINVAL);
+	CHECK_EQ(kv_compact_wait(kv), 0);
+	CHECK_EQ(kv_gc(kv, &deleted), 0);
+	/* The checkpoint's one SST survives beside the compacted tree. */
+	kv_stats_get(kv, &st);
+	CHECK(st.compactions >= 1);
+	for (int l = 0; l < 8; l++)
+		live += (int)st.level_files[l];
+	CHECK_EQ(objects_under(os, "meta/sst/"), live + 1);
+	CHECK(has(kv, "key007", "odd"));
 	kv_close(kv);
 	objstore_close(os);
 }
@@ -314,6 +358,29 @@ static void object_damage(struct objstore *os, const char *prefix)
 	free(data);
 }
 
+static int last_key_cb(void *arg, const char *key, uint64_t size)
+{
+	(void)size;
+	snprintf(((struct first_key *)arg)->key, 256, "%s", key);
+	return 0;
+}
+
+/* Flips one byte in the middle of the last object under prefix. */
+static void object_damage_last(struct objstore *os, const char *prefix)
+{
+	struct first_key f = { "" };
+	uint8_t *data;
+	size_t len;
+
+	objstore_list(os, prefix, last_key_cb, &f);
+	if (objstore_get(os, f.key, (void **)&data, &len) < 0)
+		abort();
+	data[len / 2] ^= 0x40;
+	objstore_del(os, f.key);
+	objstore_put(os, f.key, data, len);
+	free(data);
+}
+
 TEST(a_damaged_wal_object_fails_the_open)
 {
 	struct objstore *os = store_new();
@@ -330,18 +397,26 @@ TEST(a_damaged_wal_object_fails_the_open)
 	objstore_close(os);
 }
 
-TEST(a_damaged_checkpoint_fails_the_open)
+TEST(a_damaged_manifest_fails_the_open)
 {
 	struct objstore *os = store_new();
-	struct kv *kv = kv_new(os, 1);
+	struct kv *kv = kv_new(os, 0);
 	struct kv_options opt = { 0 };
+	uint64_t deleted;
 
 	put1(kv, "a", "some value");
-	kv_sync(kv, NULL, NULL, NULL);
+	CHECK_EQ(kv_flush(kv), 0);
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ(kv_flush(kv), 0);
 	kv_close(kv);
-	CHECK_EQ(objects_under(os, "meta/ckpt/"), 1);
-	object_damage(os, "meta/ckpt/");
+	kv = kv_new(os, 0);
+	CHECK_EQ(kv_gc(kv, &deleted), 0);
+	kv_close(kv);
+	/* Only the newest few manifests remain; damage the newest. */
+	object_damage_last(os, "meta/manifest/");
+	kv = NULL;
 	CHECK_EQ(kv_open(os, &opt, &kv), -EIO);
+	CHECK(kv == NULL);
 	objstore_close(os);
 }
 
@@ -535,46 +610,18 @@ TEST(concurrent_writers_and_syncs_lose_nothing)
 	objstore_close(os);
 }
 
-TEST(object_names_sort_in_replay_order_and_parse_back)
-{
-	struct kv kv = { .prefix = "meta/" };
-	char a[KV_NAME_MAX], b[KV_NAME_MAX];
-	uint64_t first, last;
-
-	kv_name_wal(&kv, 9, a, sizeof(a));
-	kv_name_wal(&kv, 11, b, sizeof(b));
-	CHECK(strcmp(a, b) < 0);
-	CHECK(strcmp(b, "meta/wal/00000000000000000011") == 0);
-	CHECK_EQ(kv_name_parse_wal(b + 9, &first, &last), 0);
-	CHECK_EQ(first, 11);
-	CHECK_EQ(last, 0);
-	CHECK_EQ(kv_name_parse_wal("00000000000000000011-00000000000000001234",
-				   &first, &last),
-		 0);
-	CHECK_EQ(first, 11);
-	CHECK_EQ(last, 1234);
-	CHECK_EQ(kv_name_parse_wal("00000000000000000011-", &first, &last),
-		 -EINVAL);
-	CHECK_EQ(kv_name_parse_wal("0000000000000000001x", &first, &last),
-		 -EINVAL);
-	CHECK_EQ(kv_name_parse_wal("00000000000000000000", &first, &last),
-		 -EINVAL);
-	kv_name_ckpt(&kv, 77, a, sizeof(a));
-	CHECK(strcmp(a, "meta/ckpt/00000000000000000077") == 0);
-}
-
 TEST_MAIN(put_then_get_returns_the_value_and_delete_removes_it,
 	  scan_visits_keys_of_the_prefix_from_the_start_key_in_order,
 	  scan_stops_when_the_callback_returns_nonzero,
 	  batches_get_consecutive_sequence_numbers,
 	  readers_never_see_half_of_a_batch,
 	  reopen_after_sync_recovers_exactly_the_synced_writes,
-	  checkpoint_replaces_the_wal_it_covers_and_reopen_adds_later_wal,
+	  a_flush_moves_the_wal_into_an_sst_and_reopen_reads_it_back,
+	  a_checkpoint_keeps_its_ssts_through_compaction_and_gc,
 	  a_damaged_wal_object_fails_the_open,
-	  a_damaged_checkpoint_fails_the_open,
+	  a_damaged_manifest_fails_the_open,
 	  a_missing_wal_object_is_a_gap_that_fails_the_open,
 	  failed_uploads_are_retried_and_counted,
 	  a_sync_that_runs_out_of_attempts_keeps_its_records_for_the_next,
 	  a_failing_before_upload_fails_the_sync_and_uploads_nothing,
-	  concurrent_writers_and_syncs_lose_nothing,
-	  object_names_sort_in_replay_order_and_parse_back)
+	  concurrent_writers_and_syncs_lose_nothing)
