@@ -12,6 +12,8 @@
  */
 #include "lsm_block.h"
 
+#include "lsm_crc.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,4 +402,53 @@ struct lsm_iter *lsm_block_iter_new(const uint8_t *data, size_t n)
 		return NULL;
 	lsm_block_iter_init(it, data, n);
 	return &it->base;
+}
+
+int lsm_block_seal(struct wire_out *w, const struct lsm_seal *seal,
+		   const uint8_t *body, size_t n, uint64_t *stored)
+{
+	uint8_t *sealed = NULL;
+	size_t sn = n;
+	int rc;
+
+	if (seal != NULL && seal->seal != NULL) {
+		rc = seal->seal(seal->arg, body, n, &sealed, &sn);
+		if (rc < 0)
+			return rc;
+		body = sealed;
+	}
+	wire_out_mem(w, body, sn);
+	wire_out_u32(w, lsm_crc32c(0, body, sn));
+	free(sealed);
+	*stored = sn;
+	return w->err;
+}
+
+/* The CRC is checked before the seal is opened, so damage costs no
+ * cipher work; a seal that still does not open (a wrong key, or bytes
+ * altered along with their CRC) is damage all the same. */
+int lsm_block_unseal(const struct lsm_seal *seal, uint8_t *raw, size_t n,
+		     uint8_t **out, size_t *outn)
+{
+	uint8_t *open = raw;
+	size_t on = n;
+	int rc;
+
+	if (lsm_crc32c(0, raw, n) != block_load32(raw + n)) {
+		free(raw);
+		return -EIO;
+	}
+	if (seal != NULL && seal->open != NULL) {
+		rc = seal->open(seal->arg, raw, n, &open, &on);
+		free(raw);
+		if (rc < 0)
+			return rc == -ENOMEM ? rc : -EIO;
+	}
+	if (on < 1 || open[on - 1] != LSM_BLOCK_PLAIN) {
+		free(open);
+		return -EIO;
+	}
+	*out = open;
+	*outn = on;
+	return 0;
 }

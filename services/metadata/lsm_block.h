@@ -21,12 +21,18 @@
 
 #include "lsm_iter.h"
 #include "lsm_key.h"
+#include "lsm_sst.h"
 #include "wire.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define LSM_BLOCK_KEY_MAX (LSM_KEY_MAX + LSM_TRAILER)
+
+/* A stored block is seal(contents + type byte) followed by the CRC-32C
+ * (u32 LE) of those stored bytes.  Type 0 is the only one: plain. */
+#define LSM_BLOCK_PLAIN 0
+#define LSM_BLOCK_CRC	4
 
 /* Appends v as a varint: 7 bits a byte, low first, high bit "more". */
 void lsm_varint_put(struct wire_out *w, uint64_t v);
@@ -95,5 +101,20 @@ void lsm_block_iter_fini(struct lsm_block_iter *it);
 /* An allocated iterator over the block (data must outlive it); freed by
  * lsm_iter_free.  NULL when out of memory. */
 struct lsm_iter *lsm_block_iter_new(const uint8_t *data, size_t n);
+
+/* Appends the stored form of body (n bytes: the contents and their type
+ * byte) to w: sealed when seal has a seal function, then its CRC.
+ * *stored is the stored size, the CRC not counted.  0, -ENOMEM or the
+ * seal's error. */
+int lsm_block_seal(struct wire_out *w, const struct lsm_seal *seal,
+		   const uint8_t *body, size_t n, uint64_t *stored);
+
+/* Takes over raw (malloc'd: n stored bytes and the 4-byte CRC), checks
+ * the CRC, opens the seal and checks the type byte.  *out (malloc'd,
+ * owned by the caller) is the opened block with its type byte, *outn
+ * its length (at least 1).  0, -EIO for any damage (a seal that does not
+ * open included), or -ENOMEM. */
+int lsm_block_unseal(const struct lsm_seal *seal, uint8_t *raw, size_t n,
+		     uint8_t **out, size_t *outn);
 
 #endif

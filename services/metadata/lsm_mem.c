@@ -222,7 +222,7 @@ int lsm_mem_reserve(struct lsm_mem *m, size_t n, size_t bytes)
 	    bytes > SIZE_MAX - n * MEM_NODE_MAX - sizeof(struct mem_block))
 		return -ENOMEM;
 	need = n * MEM_NODE_MAX + bytes;
-	if ((size_t)(m->end - m->pos) >= need)
+	if (m->pos != NULL && (size_t)(m->end - m->pos) >= need)
 		return 0;
 	return mem_arena_grow(m, need);
 }

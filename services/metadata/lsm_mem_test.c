@@ -583,5 +583,4 @@ TEST_MAIN(newest_version_of_each_of_many_keys_is_read_back,
 	  seek_lands_on_the_first_entry_at_or_after_the_key,
 	  an_iterator_keeps_the_memtable_after_its_last_other_reference,
 	  a_reader_beside_the_writer_sees_only_consistent_entries,
-	  adds_of_random_keys_are_timed,
-	  adds_of_ascending_keys_are_timed)
+	  adds_of_random_keys_are_timed, adds_of_ascending_keys_are_timed)
