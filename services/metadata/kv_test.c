@@ -1,8 +1,8 @@
 /*
  * Tests of the key-value engine on the in-memory store: reads and writes,
  * scans, batch atomicity, recovery of exactly the synced prefix,
- * memtable flushes and checkpoints, damaged objects, upload retries, and concurrent writers
- * with concurrent syncs.
+ * memtable flushes and checkpoints, damaged objects, upload retries, and
+ * concurrent writers with concurrent syncs.
  */
 #include "kv.h"
 
@@ -465,6 +465,14 @@ static int faulty_get(struct objstore *os, const char *key, void **data,
 	return objstore_get(f->inner, key, data, len);
 }
 
+static int faulty_get_range(struct objstore *os, const char *key, uint64_t off,
+			    size_t len, void *buf, size_t *got)
+{
+	struct faulty_store *f = (struct faulty_store *)os;
+
+	return objstore_get_range(f->inner, key, off, len, buf, got);
+}
+
 static int faulty_del(struct objstore *os, const char *key)
 {
 	return objstore_del(((struct faulty_store *)os)->inner, key);
@@ -482,6 +490,7 @@ static const struct objstore_ops faulty_ops = {
 	.scheme = "faulty",
 	.put = faulty_put,
 	.get = faulty_get,
+	.get_range = faulty_get_range,
 	.del = faulty_del,
 	.list = faulty_list,
 };
@@ -506,11 +515,12 @@ TEST(failed_uploads_are_retried_and_counted)
 
 TEST(a_sync_that_runs_out_of_attempts_keeps_its_records_for_the_next)
 {
-	struct faulty_store f = { { &faulty_ops }, store_new(), 100 };
+	struct faulty_store f = { { &faulty_ops }, store_new(), 0 };
 	struct kv_options opt = { .upload_attempts = 2, .backoff_max_ms = 1 };
 	struct kv *kv = NULL;
 
 	CHECK_EQ(kv_open(&f.base, &opt, &kv), 0);
+	f.fail_puts = 100;
 	put1(kv, "a", "1");
 	CHECK_EQ(kv_sync(kv, NULL, NULL, NULL), -EIO);
 	put1(kv, "b", "2");

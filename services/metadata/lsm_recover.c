@@ -186,6 +186,17 @@ static int replay_chain(struct kv *kv, struct wal_obj *w, size_t n)
 				w[i].epoch)
 				break;
 	}
+	/* An admitted object past the end of the chain means one before it
+	 * is missing: acknowledged batches would be lost, so refuse. */
+	for (size_t j = 0; j < n; j++) {
+		if (w[j].first > kv->last_seq + 1 &&
+		    lsm_manifest_owner(&kv->man, w[j].first) == w[j].epoch) {
+			log_err("metadata: open: %swal/%s: an object before it "
+				"is missing",
+				kv->prefix, w[j].name);
+			return -EIO;
+		}
+	}
 	return 0;
 }
 
