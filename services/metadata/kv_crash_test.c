@@ -31,8 +31,8 @@
 #define CRASH_KEYS	400
 #define CRASH_VAL_MAX	1000
 #define CRASH_BATCH_MAX 4
-#define CRASH_CHILD_MAX 600 /* batches a child writes before it exits */
-#define CRASH_KILLS	20
+#define CRASH_CHILD_MAX 300 /* batches a child writes before it exits */
+#define CRASH_KILLS	16
 #define CRASH_KILL_MS	80 /* the longest delay before a kill */
 
 /* Exit codes of a child that did not die. */
@@ -162,13 +162,13 @@ static void child_lsm(struct kv *kv, uint64_t i, int fd)
 {
 	struct kv_stats st;
 
-	if (i % 150 == 149) {
+	if (i % 100 == 99) {
 		if (kv_flush(kv) < 0)
 			_exit(CHILD_SYNC);
 		kv_stats_get(kv, &st);
 		child_report(fd, st.last_seq);
 	}
-	if (i % 100 == 99 && kv_gc(kv, NULL) < 0)
+	if (i % 50 == 49 && kv_gc(kv, NULL) < 0)
 		_exit(CHILD_SYNC);
 }
 #else
@@ -212,7 +212,7 @@ static void child_run(struct crash *c, int fd, const char *fp)
 			if (kv_sync(kv, NULL, NULL, &seq) < 0)
 				_exit(CHILD_SYNC);
 			child_report(fd, seq);
-			until_sync = 1 + (uint32_t)(rng_next(&c->rng) % 5);
+			until_sync = 1 + (uint32_t)(rng_next(&c->rng) % 8);
 		}
 		child_lsm(kv, i, fd);
 	}
@@ -437,7 +437,8 @@ TEST(sigkill_at_random_moments_keeps_every_acknowledged_sync)
 }
 
 /* The Nth pass through each failpoint, for a few N. */
-static const int crash_counts[] = { 1, 2, 5 };
+static const int crash_counts[] = { 1, 3 };
+#define CRASH_NCOUNTS (sizeof(crash_counts) / sizeof(crash_counts[0]))
 
 TEST(death_at_every_failpoint_keeps_every_acknowledged_sync)
 {
@@ -446,7 +447,7 @@ TEST(death_at_every_failpoint_keeps_every_acknowledged_sync)
 
 	crash_init(&c, "failpoints");
 	for (size_t i = 0; i < CRASH_NPOINTS && !c.failed; i++) {
-		for (size_t j = 0; j < 3 && !c.failed; j++) {
+		for (size_t j = 0; j < CRASH_NCOUNTS && !c.failed; j++) {
 			int st;
 
 			snprintf(fp, sizeof(fp), "%s=%d", crash_points[i],
@@ -456,7 +457,8 @@ TEST(death_at_every_failpoint_keeps_every_acknowledged_sync)
 				c.fired[i]++;
 			crash_verify(&c);
 		}
-		printf("  %-22s fired %ld of 3\n", crash_points[i], c.fired[i]);
+		printf("  %-22s fired %ld of %zu\n", crash_points[i],
+		       c.fired[i], CRASH_NCOUNTS);
 	}
 #ifdef KV_HAVE_LSM
 	for (size_t i = 0; i < CRASH_NPOINTS; i++)

@@ -67,8 +67,10 @@ static int has(struct kv *kv, const char *k, const char *want)
 	int rc = kv_get(kv, k, strlen(k), &v, &len), ok;
 
 	if (want == NULL)
-		return rc == -ENOENT;
-	ok = rc == 0 && len == strlen(want) && memcmp(v, want, len) == 0;
+		ok = rc == -ENOENT;
+	else
+		ok =
+		    rc == 0 && len == strlen(want) && memcmp(v, want, len) == 0;
 	free(v);
 	return ok;
 }
