@@ -127,7 +127,17 @@ san-check:
 	tests/run.sh build-san unit
 	ONLY='$(SAN_ONLY)' tests/run.sh build-san integration
 
-bench: all
+# The LSM benchmark links LevelDB as its peer; only `make bench` builds it,
+# so `all` and CI need no LevelDB.
+LSM_BENCH := $(BUILD)/bench/lsm_bench
+
+$(LSM_BENCH): tests/bench/lsm_bench.c $(call svc_lib,metadata) \
+		$(COMMON_LIB) | $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call svc_lib,metadata) \
+		$(COMMON_LIB) $(LDLIBS) -lleveldb
+
+bench: all $(LSM_BENCH)
 	tests/bench/run.sh $(BUILD)
 
 deps:
@@ -148,4 +158,4 @@ clean:
 
 # Unit tests and tools are listed too: a changed header must rebuild them.
 -include $(ALL_OBJ:.o=.d) $(patsubst %.c,$(BUILD)/obj/%.d,$(UNIT_SRC)) \
-	 $(TOOL_BIN:=.d)
+	 $(TOOL_BIN:=.d) $(LSM_BENCH).d

@@ -6,8 +6,10 @@
 # sequential read of it, and create + stat + remove of 10,000 empty
 # files.  The same workloads then run on the local disk directly (a
 # directory beside the store, on the same filesystem) as the peer of this
-# run.  Prints one line per workload: zerofs, local, and their ratio.
-# Sizes are fixed; nothing is tuned to the result.
+# run.  Then lsm_bench compares the metadata engine with LevelDB and the
+# filesystem layer's create/stat/unlink with the local disk's.  Prints one
+# line per workload: zerofs, its peer, and their ratio.  Sizes are fixed;
+# nothing is tuned to the result.
 
 set -u
 ZEROFS_BUILD=${1:-build}
@@ -46,3 +48,13 @@ bench "sequential read 1 GiB" MB/s read /bench.dat "$BENCH_MIB"
 bench "create+stat+remove 10000 files" ops/s meta /meta "$BENCH_FILES"
 check_alive
 stop_all
+
+# The metadata engine against LevelDB, and the namespace rate of the
+# filesystem layer against the local disk (tests/bench/lsm_bench.c).  It
+# starts no server; its temporary directory lives inside this script's.
+# LSM_BENCH_ARGS (e.g. "-n 100000 -f 100000") shortens a trial run.
+[ -x "$ZEROFS_BUILD/bench/lsm_bench" ] ||
+	fail "$ZEROFS_BUILD/bench/lsm_bench is missing: run make bench"
+# shellcheck disable=SC2086
+TMPDIR=$T "$ZEROFS_BUILD/bench/lsm_bench" ${LSM_BENCH_ARGS:-} ||
+	fail "lsm_bench failed"
