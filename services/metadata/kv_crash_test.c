@@ -155,7 +155,6 @@ static void child_report(int fd, uint64_t seq)
 		_exit(CHILD_SYNC);
 }
 
-#ifdef KV_HAVE_LSM
 /* Flushes and collections every so often, so that the flush, compaction
  * and collection failpoints are passed many times. */
 static void child_lsm(struct kv *kv, uint64_t i, int fd)
@@ -171,14 +170,6 @@ static void child_lsm(struct kv *kv, uint64_t i, int fd)
 	if (i % 50 == 49 && kv_gc(kv, NULL) < 0)
 		_exit(CHILD_SYNC);
 }
-#else
-static void child_lsm(struct kv *kv, uint64_t i, int fd)
-{
-	(void)kv;
-	(void)i;
-	(void)fd;
-}
-#endif
 
 /* The child: writes from c->p on, reports every acknowledged sync, and
  * exits (without exit handlers) unless it is killed first. */
@@ -460,10 +451,8 @@ TEST(death_at_every_failpoint_keeps_every_acknowledged_sync)
 		printf("  %-22s fired %ld of %zu\n", crash_points[i],
 		       c.fired[i], CRASH_NCOUNTS);
 	}
-#ifdef KV_HAVE_LSM
 	for (size_t i = 0; i < CRASH_NPOINTS; i++)
 		CHECK(c.failed || c.fired[i] > 0);
-#endif
 	crash_fini(&c);
 }
 

@@ -415,7 +415,6 @@ static void op_restart(struct model *m)
 	scan_run(m, "", 0, NULL, 0, 0);
 }
 
-#ifdef KV_HAVE_LSM
 /* The LSM engine's own calls: a flush is a durability barrier too; a
  * compaction wait and a collection change no visible state. */
 static void op_lsm(struct model *m, uint32_t which)
@@ -438,13 +437,6 @@ static void op_lsm(struct model *m, uint32_t which)
 	if (rc < 0)
 		model_fail(m, "%d", rc);
 }
-#else
-static void op_lsm(struct model *m, uint32_t which)
-{
-	(void)m;
-	(void)which;
-}
-#endif
 
 /* One random step; the mix favours writes and reads, with a restart
  * about every thousand steps. */

@@ -255,18 +255,32 @@ static int lsm_own(struct kv *kv)
 	struct lsm_manifest *m = &kv->man;
 	int rc;
 
-	o = realloc(m->owners, (m->nowners + 1) * sizeof(*o));
-	if (o == NULL)
-		return -ENOMEM;
-	m->owners = o;
-	o[m->nowners].epoch = kv->epoch;
-	o[m->nowners].first_seq = kv->last_seq + 1;
-	m->nowners++;
+	struct lsm_owner prev = { 0, 0 };
+	int replaced = 0;
+
+	/* The previous writer wrote nothing after its own start: its entry
+	 * owns nothing, so this epoch takes its place. */
+	if (m->nowners > 0 &&
+	    m->owners[m->nowners - 1].first_seq == kv->last_seq + 1) {
+		prev = m->owners[m->nowners - 1];
+		m->owners[m->nowners - 1].epoch = kv->epoch;
+		replaced = 1;
+	} else {
+		o = realloc(m->owners, (m->nowners + 1) * sizeof(*o));
+		if (o == NULL)
+			return -ENOMEM;
+		m->owners = o;
+		o[m->nowners].epoch = kv->epoch;
+		o[m->nowners].first_seq = kv->last_seq + 1;
+		m->nowners++;
+	}
 	pthread_mutex_lock(&kv->man_mu);
 	rc = lsm_manifest_commit(kv, NULL, 0);
 	pthread_mutex_unlock(&kv->man_mu);
-	if (rc < 0)
-		m->nowners--;
+	if (rc < 0 && replaced)
+		kv->man.owners[kv->man.nowners - 1] = prev;
+	else if (rc < 0)
+		kv->man.nowners--;
 	return rc;
 }
 

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -98,8 +99,19 @@ static void *sync_main(void *arg)
 static int service_open(struct meta_service *svc, const struct config *cfg,
 			const struct service_endpoints *ep)
 {
-	struct kv_options kopt = { .checkpoint_every =
-				       cfg->lsm.checkpoint_every };
+	struct kv_options kopt = {
+		.checkpoint_every = cfg->lsm.checkpoint_every,
+		/* A quarter of each cache budget goes to the tree's blocks
+		 * and tables; the rest is the chunk service's. */
+		.block_cache_bytes =
+		    (size_t)(cfg->cache.memory_size_gb * 268435456.0),
+		.disk_cache_bytes =
+		    (uint64_t)(cfg->cache.disk_size_gb * 268435456.0),
+		.gc_grace_ms = 10 * 60 * 1000,
+		.before_upload = flusher_barrier_cb,
+		.before_upload_arg = svc,
+	};
+	char cache_dir[CONFIG_STR + 16];
 	struct meta_fs_options fopt = {
 		.chunk_size = cfg->filesystem.chunk_size,
 		.max_bytes =
@@ -117,11 +129,16 @@ static int service_open(struct meta_service *svc, const struct config *cfg,
 			cfg->storage.url, strerror(-rc));
 		return rc;
 	}
-	rc = kv_open(svc->os, &kopt, &svc->kv);
+	if (cfg->cache.disk_size_gb > 0 && cfg->cache.dir[0] != '\0') {
+		snprintf(cache_dir, sizeof(cache_dir), "%s/lsm", cfg->cache.dir);
+		kopt.disk_cache_dir = cache_dir;
+	}
+	/* The tree's background flushes call the flusher from the start. */
+	rc = rpc_client_open(ep->flusher, &svc->flusher);
+	if (rc == 0)
+		rc = kv_open(svc->os, &kopt, &svc->kv);
 	if (rc == 0)
 		rc = meta_fs_open(svc->kv, &fopt, &svc->fs);
-	if (rc == 0)
-		rc = rpc_client_open(ep->flusher, &svc->flusher);
 	if (rc < 0)
 		log_err("metadata: start: %s: %s", cfg->storage.url,
 			strerror(-rc));

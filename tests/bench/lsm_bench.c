@@ -367,13 +367,11 @@ static int kv_settle(struct eng *e, struct kv_result *r)
 	int rc = 0;
 	double t0 = now();
 
-#ifdef KV_HAVE_LSM
 	if (e->kv != NULL) {
 		rc = kv_flush(e->kv);
 		if (rc == 0)
 			rc = kv_compact_wait(e->kv);
 	}
-#endif
 	r->settle_s = now() - t0;
 	if (e->kv != NULL)
 		kv_stats_get(e->kv, &r->st);
