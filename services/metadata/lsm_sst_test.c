@@ -635,9 +635,11 @@ static void every_flip_is_found(const struct lsm_sst_opts *o)
 	copy = malloc(len);
 	memcpy(copy, obj, len);
 	for (size_t i = 0; i < len; i++)
-		for (int mask = 0x01; mask <= 0xff; mask = mask * 16 + 15) {
-			/* 0x01, 0x1f, 0xff: one bit, a run of bits, all. */
-			copy[i] ^= (uint8_t)mask;
+		for (int k = 0; k < 3; k++) {
+			/* One bit, a run of bits, the whole byte. */
+			copy[i] ^= (uint8_t)(k == 0   ? 0x01
+					     : k == 1 ? 0x1c
+						      : 0xff);
 			memsrc_init(&m, copy, len);
 			missed += !damage_found(&m, o->seal, 100);
 			outside += m.outside;
