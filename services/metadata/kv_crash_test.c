@@ -156,6 +156,9 @@ static void child_report(int fd, uint64_t seq)
 }
 
 #ifdef KV_HAVE_LSM
+/* Every failpoint must stop a child at least once. */
+#define CRASH_EXPECT_FIRED 1
+
 /* Flushes and collections every so often, so that the flush, compaction
  * and collection failpoints are passed many times. */
 static void child_lsm(struct kv *kv, uint64_t i, int fd)
@@ -172,6 +175,9 @@ static void child_lsm(struct kv *kv, uint64_t i, int fd)
 		_exit(CHILD_SYNC);
 }
 #else
+/* The engine without failpoints: every child exits normally. */
+#define CRASH_EXPECT_FIRED 0
+
 static void child_lsm(struct kv *kv, uint64_t i, int fd)
 {
 	(void)kv;
@@ -460,10 +466,8 @@ TEST(death_at_every_failpoint_keeps_every_acknowledged_sync)
 		printf("  %-22s fired %ld of %zu\n", crash_points[i],
 		       c.fired[i], CRASH_NCOUNTS);
 	}
-#ifdef KV_HAVE_LSM
 	for (size_t i = 0; i < CRASH_NPOINTS; i++)
-		CHECK(c.failed || c.fired[i] > 0);
-#endif
+		CHECK(c.failed || !CRASH_EXPECT_FIRED || c.fired[i] > 0);
 	crash_fini(&c);
 }
 
