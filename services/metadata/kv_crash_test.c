@@ -155,6 +155,9 @@ static void child_report(int fd, uint64_t seq)
 		_exit(CHILD_SYNC);
 }
 
+/* Every failpoint must stop a child at least once. */
+#define CRASH_EXPECT_FIRED 1
+
 /* Flushes and collections every so often, so that the flush, compaction
  * and collection failpoints are passed many times. */
 static void child_lsm(struct kv *kv, uint64_t i, int fd)
@@ -452,7 +455,7 @@ TEST(death_at_every_failpoint_keeps_every_acknowledged_sync)
 		       c.fired[i], CRASH_NCOUNTS);
 	}
 	for (size_t i = 0; i < CRASH_NPOINTS; i++)
-		CHECK(c.failed || c.fired[i] > 0);
+		CHECK(c.failed || !CRASH_EXPECT_FIRED || c.fired[i] > 0);
 	crash_fini(&c);
 }
 

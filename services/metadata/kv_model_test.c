@@ -64,7 +64,7 @@ struct model {
 	struct objstore *os;
 	struct kv *kv;
 	uint8_t buf[MODEL_VAL_MAX];
-	long restarts, syncs, scans, gets, writes, flushes;
+	long restarts, syncs, scans, gets, writes, flushes, checkpoints;
 };
 
 static uint64_t rng_next(uint64_t *s)
@@ -415,8 +415,9 @@ static void op_restart(struct model *m)
 	scan_run(m, "", 0, NULL, 0, 0);
 }
 
-/* The LSM engine's own calls: a flush is a durability barrier too; a
- * compaction wait and a collection change no visible state. */
+/* The LSM engine's own calls: a flush and a checkpoint are durability
+ * barriers too; a compaction wait and a collection change no visible
+ * state. */
 static void op_lsm(struct model *m, uint32_t which)
 {
 	int rc;
@@ -430,9 +431,18 @@ static void op_lsm(struct model *m, uint32_t which)
 	} else if (which == 1) {
 		m->op = "compact_wait";
 		rc = kv_compact_wait(m->kv);
-	} else {
+	} else if (which == 2) {
 		m->op = "gc";
 		rc = kv_gc(m->kv, NULL);
+	} else {
+		char name[32];
+
+		/* A checkpoint flushes first: a barrier like kv_flush. */
+		m->op = "checkpoint";
+		snprintf(name, sizeof(name), "model-%ld", m->checkpoints++);
+		rc = kv_checkpoint(m->kv, name);
+		if (rc == 0)
+			m->last_synced = m->last_written;
 	}
 	if (rc < 0)
 		model_fail(m, "%d", rc);
@@ -466,7 +476,7 @@ static void model_step(struct model *m)
 		m->op = "restart";
 		op_restart(m);
 	} else {
-		op_lsm(m, r < 997 ? 0 : r < 999 ? 1 : 2);
+		op_lsm(m, (r - 994) / 2 + (r == 999));
 	}
 }
 
