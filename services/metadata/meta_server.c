@@ -130,7 +130,8 @@ static int service_open(struct meta_service *svc, const struct config *cfg,
 		return rc;
 	}
 	if (cfg->cache.disk_size_gb > 0 && cfg->cache.dir[0] != '\0') {
-		snprintf(cache_dir, sizeof(cache_dir), "%s/lsm", cfg->cache.dir);
+		snprintf(cache_dir, sizeof(cache_dir), "%s/lsm",
+			 cfg->cache.dir);
 		kopt.disk_cache_dir = cache_dir;
 	}
 	/* The tree's background flushes call the flusher from the start. */
