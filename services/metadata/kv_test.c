@@ -620,6 +620,33 @@ TEST(concurrent_writers_and_syncs_lose_nothing)
 	objstore_close(os);
 }
 
+TEST(the_last_write_of_a_key_in_a_large_batch_wins_also_after_replay)
+{
+	struct objstore *os = store_new();
+	struct kv *kv = kv_new(os, 0);
+	struct kv_batch *b = kv_batch_new();
+	char k[16], v[16];
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(k, sizeof(k), "key%d", i % 7);
+		snprintf(v, sizeof(v), "v%d", i);
+		CHECK_EQ(kv_batch_put(b, k, strlen(k), v, strlen(v)), 0);
+	}
+	CHECK_EQ(kv_batch_del(b, "key3", 4), 0);
+	CHECK_EQ(kv_write(kv, b, NULL), 0);
+	kv_batch_free(b);
+	CHECK(has(kv, "key0", "v196"));
+	CHECK(has(kv, "key6", "v195"));
+	CHECK(has(kv, "key3", NULL));
+	CHECK_EQ(kv_sync(kv, NULL, NULL, NULL), 0);
+	kv_close(kv);
+	kv = kv_new(os, 0);
+	CHECK(has(kv, "key0", "v196"));
+	CHECK(has(kv, "key3", NULL));
+	kv_close(kv);
+	objstore_close(os);
+}
+
 TEST_MAIN(put_then_get_returns_the_value_and_delete_removes_it,
 	  scan_visits_keys_of_the_prefix_from_the_start_key_in_order,
 	  scan_stops_when_the_callback_returns_nonzero,
@@ -634,4 +661,5 @@ TEST_MAIN(put_then_get_returns_the_value_and_delete_removes_it,
 	  failed_uploads_are_retried_and_counted,
 	  a_sync_that_runs_out_of_attempts_keeps_its_records_for_the_next,
 	  a_failing_before_upload_fails_the_sync_and_uploads_nothing,
-	  concurrent_writers_and_syncs_lose_nothing)
+	  concurrent_writers_and_syncs_lose_nothing,
+	  the_last_write_of_a_key_in_a_large_batch_wins_also_after_replay)

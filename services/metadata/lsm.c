@@ -221,17 +221,29 @@ static int batch_check(const struct kv_batch *b)
 	return 0;
 }
 
-/* 1 if a later operation of b writes the same key as op i: only the
- * last write of a key in a batch enters the memtable. */
-static int batch_shadowed(const struct kv_batch *b, size_t i)
+/* Which operations of b a later one of the same key overrides; *mask
+ * malloc'd (owned by the caller). */
+static int batch_mask(const struct kv_batch *b, uint8_t **mask)
 {
-	const struct kv_op *op = &b->ops[i];
+	const uint8_t **keys = malloc((b->n + 1) * sizeof(*keys));
+	size_t *lens = malloc((b->n + 1) * sizeof(*lens));
+	int rc = -ENOMEM;
 
-	for (size_t j = i + 1; j < b->n; j++)
-		if (b->ops[j].klen == op->klen &&
-		    memcmp(b->ops[j].key, op->key, op->klen) == 0)
-			return 1;
-	return 0;
+	*mask = malloc(b->n + 1);
+	if (keys != NULL && lens != NULL && *mask != NULL) {
+		for (size_t i = 0; i < b->n; i++) {
+			keys[i] = b->ops[i].key;
+			lens[i] = b->ops[i].klen;
+		}
+		rc = lsm_shadow_mask(keys, lens, b->n, *mask);
+	}
+	free(keys);
+	free(lens);
+	if (rc < 0) {
+		free(*mask);
+		*mask = NULL;
+	}
+	return rc;
 }
 
 static size_t version_l0(struct kv *kv, int *nimm)
@@ -282,12 +294,13 @@ static int lsm_make_room(struct kv *kv)
 	}
 }
 
-static void lsm_apply(struct kv *kv, const struct kv_batch *b, uint64_t seq)
+static void lsm_apply(struct kv *kv, const struct kv_batch *b, uint64_t seq,
+		      const uint8_t *mask)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		const struct kv_op *op = &b->ops[i];
 
-		if (batch_shadowed(b, i))
+		if (mask[i])
 			continue;
 		lsm_mem_add(kv->mem, seq, op->kind, op->key, op->klen, op->val,
 			    op->vlen);
@@ -296,10 +309,13 @@ static void lsm_apply(struct kv *kv, const struct kv_batch *b, uint64_t seq)
 
 int kv_write(struct kv *kv, const struct kv_batch *b, uint64_t *seq)
 {
+	uint8_t small[1] = { 0 }, *mask = small;
 	size_t mark;
 	int rc;
 
 	rc = batch_check(b);
+	if (rc == 0 && b->n > 1)
+		rc = batch_mask(b, &mask);
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&kv->write_mu);
@@ -319,12 +335,14 @@ int kv_write(struct kv *kv, const struct kv_batch *b, uint64_t *seq)
 	kv->last_seq++;
 	if (kv->pending_count++ == 0)
 		kv->pending_first = kv->last_seq;
-	lsm_apply(kv, b, kv->last_seq);
+	lsm_apply(kv, b, kv->last_seq, mask);
 	__atomic_store_n(&kv->visible_seq, kv->last_seq, __ATOMIC_RELEASE);
 	if (seq != NULL)
 		*seq = kv->last_seq;
 unlock:
 	pthread_mutex_unlock(&kv->write_mu);
+	if (mask != small)
+		free(mask);
 	return rc;
 }
 

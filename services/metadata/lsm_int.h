@@ -174,6 +174,10 @@ int lsm_get_retry(struct kv *kv, const char *name, void **p, size_t *n);
 int lsm_list_names(struct kv *kv, const char *dir, char ***names, size_t *n);
 void lsm_names_free(char **v, size_t n);
 void lsm_fence(struct kv *kv, const char *name, const char *why);
+/* mask[i] = 1 when a later one of the n keys equals key i: in a batch
+ * only the last write of a key enters the memtable.  0 or -ENOMEM. */
+int lsm_shadow_mask(const uint8_t *const *keys, const size_t *lens, size_t n,
+		    uint8_t *mask);
 int lsm_fenced(struct kv *kv);
 
 /* lsm_wal.c: records, WAL objects, the barrier. */

@@ -76,52 +76,71 @@ static int lsm_claim(struct kv *kv)
 	return -EBUSY;
 }
 
+struct replay_ops {
+	uint8_t *kind;
+	const uint8_t **key, **val;
+	size_t *klen, *vlen;
+	uint8_t *mask;
+};
+
+static void replay_ops_free(struct replay_ops *o)
+{
+	free(o->kind);
+	free(o->key);
+	free(o->val);
+	free(o->klen);
+	free(o->vlen);
+	free(o->mask);
+}
+
+/* Reads a record's operations into arrays (pointing into the object). */
+static int replay_ops_read(struct wire_in *r, uint32_t n, struct replay_ops *o,
+			   size_t *bytes)
+{
+	size_t m = (size_t)n + 1;
+
+	o->kind = malloc(m);
+	o->mask = malloc(m);
+	o->key = malloc(m * sizeof(*o->key));
+	o->val = malloc(m * sizeof(*o->val));
+	o->klen = malloc(m * sizeof(*o->klen));
+	o->vlen = malloc(m * sizeof(*o->vlen));
+	if (!o->kind || !o->mask || !o->key || !o->val || !o->klen || !o->vlen)
+		return -ENOMEM;
+	*bytes = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		o->kind[i] = wire_in_u8(r);
+		o->klen[i] = wire_in_u32(r);
+		o->vlen[i] = wire_in_u32(r);
+		o->key[i] = wire_in_take(r, o->klen[i]);
+		o->val[i] = wire_in_take(r, o->vlen[i]);
+		if (r->err || o->klen[i] == 0 || o->klen[i] > LSM_KEY_MAX)
+			return -EIO;
+		*bytes += o->klen[i] + o->vlen[i];
+	}
+	return lsm_shadow_mask(o->key, o->klen, n, o->mask);
+}
+
 static int replay_cb(void *arg, uint64_t seq, struct wire_in *r, uint32_t nops)
 {
 	struct kv *kv = arg;
-	struct wire_in scan = *r;
-	size_t bytes = 0;
+	struct replay_ops o = { 0 };
+	size_t bytes;
+	int rc;
 
 	if (seq != kv->last_seq + 1)
 		return -EIO;
-	for (uint32_t i = 0; i < nops; i++) {
-		wire_in_u8(&scan);
-		uint32_t kl = wire_in_u32(&scan), vl = wire_in_u32(&scan);
-
-		wire_in_take(&scan, kl);
-		wire_in_take(&scan, vl);
-		bytes += kl + vl;
-	}
-	if (lsm_mem_reserve(kv->mem, nops, bytes) < 0)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < nops; i++) {
-		uint8_t kind = wire_in_u8(r);
-		uint32_t kl = wire_in_u32(r), vl = wire_in_u32(r);
-		const uint8_t *k = wire_in_take(r, kl);
-		const uint8_t *v = wire_in_take(r, vl);
-
-		if (kl == 0 || kl > LSM_KEY_MAX)
-			return -EIO;
-		/* A later write of the same key in this record wins; the
-		 * memtable keeps the first of equal keys it is given, so
-		 * check the rest of the record. */
-		struct wire_in rest = *r;
-		int shadowed = 0;
-
-		for (uint32_t j = i + 1; j < nops && !shadowed; j++) {
-			wire_in_u8(&rest);
-			uint32_t kl2 = wire_in_u32(&rest);
-			uint32_t vl2 = wire_in_u32(&rest);
-			const uint8_t *k2 = wire_in_take(&rest, kl2);
-
-			wire_in_take(&rest, vl2);
-			shadowed = kl2 == kl && memcmp(k2, k, kl) == 0;
-		}
-		if (!shadowed)
-			lsm_mem_add(kv->mem, seq, kind, k, kl, v, vl);
-	}
-	kv->last_seq = seq;
-	return 0;
+	rc = replay_ops_read(r, nops, &o, &bytes);
+	if (rc == 0)
+		rc = lsm_mem_reserve(kv->mem, nops, bytes);
+	for (uint32_t i = 0; rc == 0 && i < nops; i++)
+		if (!o.mask[i])
+			lsm_mem_add(kv->mem, seq, o.kind[i], o.key[i],
+				    o.klen[i], o.val[i], o.vlen[i]);
+	replay_ops_free(&o);
+	if (rc == 0)
+		kv->last_seq = seq;
+	return rc;
 }
 
 /* Replays one object from kv->last_seq + 1 on; *last gets its end. */

@@ -168,3 +168,47 @@ int lsm_list_names(struct kv *kv, const char *dir, char ***names, size_t *n)
 	*n = ns.n;
 	return 0;
 }
+
+struct shadow_ent {
+	const uint8_t *key;
+	size_t len;
+	size_t i;
+};
+
+static int shadow_cmp(const void *a, const void *b)
+{
+	const struct shadow_ent *x = a, *y = b;
+	int c = lsm_ukey_cmp(x->key, x->len, y->key, y->len);
+
+	if (c != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+int lsm_shadow_mask(const uint8_t *const *keys, const size_t *lens, size_t n,
+		    uint8_t *mask)
+{
+	struct shadow_ent *e;
+
+	memset(mask, 0, n);
+	if (n <= 16) {
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = i + 1; j < n && !mask[i]; j++)
+				mask[i] =
+				    lens[i] == lens[j] &&
+				    memcmp(keys[i], keys[j], lens[i]) == 0;
+		return 0;
+	}
+	e = malloc(n * sizeof(*e));
+	if (e == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		e[i] = (struct shadow_ent){ keys[i], lens[i], i };
+	qsort(e, n, sizeof(*e), shadow_cmp);
+	for (size_t i = 0; i + 1 < n; i++)
+		if (e[i].len == e[i + 1].len &&
+		    memcmp(e[i].key, e[i + 1].key, e[i].len) == 0)
+			mask[e[i].i] = 1;
+	free(e);
+	return 0;
+}
