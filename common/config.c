@@ -49,6 +49,9 @@ void config_defaults(struct config *cfg, const char *data_dir)
 	cfg->servers.nfs.naddrs = 1;
 	cfg->lsm.flush_interval_secs = 30;
 	cfg->lsm.checkpoint_every = 64;
+	cfg->lsm.memtable_size_mb = 32;
+	cfg->lsm.max_concurrent_compactions = 1;
+	cfg->lsm.gc_grace_secs = 600;
 	snprintf(cfg->services.metadata, sizeof(cfg->services.metadata),
 		 "tcp://127.0.0.1:7101");
 	snprintf(cfg->services.chunk, sizeof(cfg->services.chunk),
@@ -294,6 +297,41 @@ static int set_lsm_checkpoint(struct config *cfg, int i, const char *v,
 	return 0;
 }
 
+static int set_lsm_memtable(struct config *cfg, int i, const char *v,
+			    const char **why)
+{
+	long n;
+
+	(void)i;
+	if (config_integer_in(v, 1, 4096, "must be an integer from 1 to 4096",
+			      &n, why) < 0)
+		return -EINVAL;
+	cfg->lsm.memtable_size_mb = (uint32_t)n;
+	return 0;
+}
+
+static int set_lsm_compactions(struct config *cfg, int i, const char *v,
+			       const char **why)
+{
+	long n;
+
+	(void)i;
+	if (config_integer_in(v, 1, 8, "must be an integer from 1 to 8", &n,
+			      why) < 0)
+		return -EINVAL;
+	cfg->lsm.max_concurrent_compactions = (uint32_t)n;
+	return 0;
+}
+
+static int set_lsm_grace(struct config *cfg, int i, const char *v,
+			 const char **why)
+{
+	(void)i;
+	return config_number_in(v, 0, 1, CONFIG_MAX_INTERVAL,
+				"must be a number >= 0 and <= 86400",
+				&cfg->lsm.gc_grace_secs, why);
+}
+
 /* tcp://host:port, ipc:///path or inproc://name. */
 static int config_endpoint(char *dst, size_t size, const char *v,
 			   const char **why)
@@ -370,6 +408,9 @@ static const struct config_leaf config_leaves[] = {
 	{ "servers.nfs.addresses", set_nfs_addr, 1 },
 	{ "lsm.flush_interval_secs", set_lsm_flush, 0 },
 	{ "lsm.checkpoint_every", set_lsm_checkpoint, 0 },
+	{ "lsm.memtable_size_mb", set_lsm_memtable, 0 },
+	{ "lsm.max_concurrent_compactions", set_lsm_compactions, 0 },
+	{ "lsm.gc_grace_secs", set_lsm_grace, 0 },
 	{ "services.metadata", set_svc_metadata, 0 },
 	{ "services.chunk", set_svc_chunk, 0 },
 	{ "services.flusher", set_svc_flusher, 0 },
@@ -747,8 +788,14 @@ static const char config_template_fmt[] =
     "lsm:\n"
     "  # Seconds between periodic flushes that make every write durable.\n"
     "  flush_interval_secs: 30\n"
-    "  # Metadata WAL objects written between two checkpoints.\n"
-    "  checkpoint_every: 64\n"
+    "  # Megabytes of metadata kept in memory before they are written as\n"
+    "  # a sorted table.\n"
+    "  memtable_size_mb: 32\n"
+    "  # Metadata compactions that may run at once.\n"
+    "  max_concurrent_compactions: 1\n"
+    "  # Seconds an object nothing references is kept before it is\n"
+    "  # deleted.\n"
+    "  gc_grace_secs: 600\n"
     "\n"
     "services:\n"
     "  # Metadata service endpoint when services run as separate "

@@ -38,7 +38,10 @@ struct config {
 	} servers;
 	struct {
 		double flush_interval_secs; /* periodic durability barrier */
-		uint32_t checkpoint_every; /* WAL objects between checkpoints */
+		uint32_t checkpoint_every;  /* accepted; no longer used */
+		uint32_t memtable_size_mb; /* a memtable is flushed past this */
+		uint32_t max_concurrent_compactions;
+		double gc_grace_secs; /* unreferenced objects live this long */
 	} lsm;
 	struct {
 		/* Where each service listens and is reached when it runs as

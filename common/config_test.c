@@ -72,6 +72,10 @@ static void check_config_equal(const struct config *a, const struct config *b)
 			     b->servers.nfs.addrs[i]) == 0);
 	CHECK(a->lsm.flush_interval_secs == b->lsm.flush_interval_secs);
 	CHECK_EQ(a->lsm.checkpoint_every, b->lsm.checkpoint_every);
+	CHECK_EQ(a->lsm.memtable_size_mb, b->lsm.memtable_size_mb);
+	CHECK_EQ(a->lsm.max_concurrent_compactions,
+		 b->lsm.max_concurrent_compactions);
+	CHECK(a->lsm.gc_grace_secs == b->lsm.gc_grace_secs);
 	CHECK(strcmp(a->services.metadata, b->services.metadata) == 0);
 	CHECK(strcmp(a->services.chunk, b->services.chunk) == 0);
 	CHECK(strcmp(a->services.flusher, b->services.flusher) == 0);
@@ -115,7 +119,7 @@ TEST(the_template_comments_every_key_within_80_columns)
 		}
 		prev = line;
 	}
-	CHECK_EQ(keys, 13);
+	CHECK_EQ(keys, 15);
 }
 
 TEST(the_template_reports_a_buffer_too_small)
@@ -258,6 +262,13 @@ static const struct range_case range_cases[] = {
 	  "> 0" },
 	{ "lsm:\n  checkpoint_every: 0\n", 3, "lsm.checkpoint_every",
 	  "integer from 1 to 1000000" },
+	{ "lsm:\n  memtable_size_mb: 0\n", 3, "lsm.memtable_size_mb",
+	  "integer from 1 to 4096" },
+	{ "lsm:\n  memtable_size_mb: 4097\n", 3, "lsm.memtable_size_mb",
+	  "integer from 1 to 4096" },
+	{ "lsm:\n  max_concurrent_compactions: 9\n", 3,
+	  "lsm.max_concurrent_compactions", "integer from 1 to 8" },
+	{ "lsm:\n  gc_grace_secs: -1\n", 3, "lsm.gc_grace_secs", ">= 0" },
 	{ "lsm:\n  checkpoint_every: 1.5\n", 3, "lsm.checkpoint_every",
 	  "integer from 1 to 1000000" },
 	{ "lsm:\n  flush_interval_secs: 0\n", 3, "lsm.flush_interval_secs",

@@ -107,7 +107,9 @@ static int service_open(struct meta_service *svc, const struct config *cfg,
 		    (size_t)(cfg->cache.memory_size_gb * 268435456.0),
 		.disk_cache_bytes =
 		    (uint64_t)(cfg->cache.disk_size_gb * 268435456.0),
-		.gc_grace_ms = 10 * 60 * 1000,
+		.gc_grace_ms = (uint32_t)(cfg->lsm.gc_grace_secs * 1000),
+		.memtable_bytes = (size_t)cfg->lsm.memtable_size_mb << 20,
+		.compaction_jobs = cfg->lsm.max_concurrent_compactions,
 		.before_upload = flusher_barrier_cb,
 		.before_upload_arg = svc,
 	};
