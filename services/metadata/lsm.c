@@ -177,7 +177,8 @@ static int batch_add(struct kv_batch *b, uint8_t kind, const void *key,
 	op->key = malloc(klen + vlen + 1);
 	if (op->key == NULL)
 		return -ENOMEM;
-	memcpy(op->key, key, klen);
+	if (klen > 0)
+		memcpy(op->key, key, klen);
 	op->val = op->key + klen;
 	if (vlen > 0)
 		memcpy(op->val, val, vlen);

@@ -49,6 +49,8 @@ static void owners_prune(struct lsm_manifest *m)
 	for (size_t i = 0; i < m->nowners; i++)
 		if (m->owners[i].first_seq <= m->flushed_seq + 1)
 			keep = i;
+	if (keep == 0)
+		return;
 	memmove(m->owners, m->owners + keep,
 		(m->nowners - keep) * sizeof(m->owners[0]));
 	m->nowners -= keep;

@@ -150,7 +150,9 @@ void lsm_pending_trim(struct kv *kv, uint64_t seq)
 	pthread_mutex_lock(&kv->write_mu);
 	if (seq >= kv->pending_first) {
 		n = pending_prefix(kv, seq, &count);
-		memmove(kv->pending.p, kv->pending.p + n, kv->pending.len - n);
+		if (n > 0)
+			memmove(kv->pending.p, kv->pending.p + n,
+				kv->pending.len - n);
 		kv->pending.len -= n;
 		kv->pending_count -= count;
 		kv->pending_first = seq + 1;
