@@ -53,6 +53,11 @@ int service_wait_signal(void)
 	return sig;
 }
 
+void service_request_stop(void)
+{
+	kill(getpid(), SIGTERM);
+}
+
 static void service_usage(const char *prog, FILE *out)
 {
 	fprintf(out,

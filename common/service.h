@@ -38,6 +38,11 @@ void service_block_signals(void);
 /* Waits for SIGTERM or SIGINT and returns the signal number. */
 int service_wait_signal(void);
 
+/* Asks this process to stop as if it had been sent SIGTERM: the waiting
+ * main() then stops every service the usual way.  For a service that can
+ * no longer do its work at all (a fenced metadata writer). */
+void service_request_stop(void);
+
 /* Called once stopping has begun: a second SIGTERM or SIGINT then ends
  * the process at once with exit status 1, for when stopping waits on a
  * store that does not answer.  What was not yet stored stays unstored;

@@ -136,6 +136,11 @@ int kv_sync(struct kv *kv, kv_before_upload_cb before_upload, void *arg,
 
 void kv_stats_get(struct kv *kv, struct kv_stats *st);
 
+/* Checks the store for a newer writer: 0 while this engine is still the
+ * writer, -EROFS once it is fenced (it then writes nothing more), or the
+ * store's error.  Syncs check on their own; this is for an idle writer. */
+int kv_fence_check(struct kv *kv);
+
 /* Freezes the memtable and returns once it is an SST named by a stored
  * manifest (a durability barrier too).  0, or the upload's error. */
 int kv_flush(struct kv *kv);

@@ -162,6 +162,16 @@ int kv_compact_wait(struct kv *kv)
 	}
 }
 
+int kv_fence_check(struct kv *kv)
+{
+	int rc;
+
+	pthread_mutex_lock(&kv->man_mu);
+	rc = lsm_fenced(kv) ? -EROFS : lsm_fence_check(kv);
+	pthread_mutex_unlock(&kv->man_mu);
+	return rc;
+}
+
 int kv_checkpoint(struct kv *kv, const char *name)
 {
 	struct wire_out obj = { 0 };

@@ -38,6 +38,38 @@ static int wal_cmp(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
+/* Loads the newest manifest into m (-ENOENT: none), naming the object
+ * in the log when it cannot be read or is damaged. */
+static int newest_load(struct kv *kv, struct lsm_manifest *m)
+{
+	char dir[KV_NAME_MAX], name[KV_NAME_MAX], **names = NULL;
+	uint64_t num, best = 0;
+	size_t n = 0, len;
+	void *p;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%smanifest/", kv->prefix);
+	rc = lsm_list_names(kv, dir, &names, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (lsm_parse_manifest(names[i], &num) == 0 && num > best)
+			best = num;
+	lsm_names_free(names, n);
+	if (rc < 0 || best == 0)
+		return rc < 0 ? rc : -ENOENT;
+	lsm_name_manifest(kv->prefix, best, name, sizeof(name));
+	rc = lsm_get_retry(kv, name, &p, &len);
+	if (rc == 0) {
+		rc = lsm_manifest_decode(p, len, m);
+		free(p);
+		if (rc == 0 && m->number != best)
+			rc = -EIO;
+	}
+	if (rc < 0)
+		log_err("metadata: open: %s: %s", name,
+			rc == -EIO ? "damaged" : strerror(-rc));
+	return rc == -ENOENT ? -EIO : rc;
+}
+
 static int lsm_claim(struct kv *kv)
 {
 	struct lsm_manifest m;
@@ -45,7 +77,7 @@ static int lsm_claim(struct kv *kv)
 
 	for (int i = 0; i < LSM_CLAIM_TRIES; i++) {
 		lsm_manifest_init(&m);
-		rc = lsm_manifest_load_newest(kv->os, kv->prefix, &m);
+		rc = newest_load(kv, &m);
 		if (rc == -ENOENT) {
 			lsm_manifest_init(&m);
 			rc = 0;

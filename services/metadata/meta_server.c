@@ -11,6 +11,7 @@
 
 #include "flusher.pb-c.h"
 #include "log.h"
+#include "service.h"
 #include "metadata/metadata.h"
 
 #include <errno.h>
@@ -47,12 +48,30 @@ static int flusher_barrier_cb(void *arg)
 	return 0;
 }
 
+/* Another instance opened the store: this one can store nothing more,
+ * so it stops (its final sync fails, and it exits 1) rather than go on
+ * answering from a namespace that no longer is the filesystem's. */
+static void meta_service_fenced(struct meta_service *svc)
+{
+	struct kv_stats st;
+
+	kv_stats_get(svc->kv, &st);
+	if (!st.fenced || atomic_exchange(&svc->fenced_stop, 1))
+		return;
+	log_err("metadata: fenced: epoch %" PRIu64 ": another instance took "
+		"over the store; stopping",
+		st.epoch);
+	service_request_stop();
+}
+
 int meta_service_flush(struct meta_service *svc, uint64_t *seq,
 		       uint32_t *flusher_epoch)
 {
 	int rc;
 
 	rc = kv_sync(svc->kv, flusher_barrier_cb, svc, seq);
+	if (rc == -EROFS)
+		meta_service_fenced(svc);
 	/* With nothing pending kv_sync asks no barrier; the caller still
 	 * needs to know which flusher the durable state stands on. */
 	if (rc == 0 && atomic_load(&svc->flusher_epoch) == 0)
@@ -87,7 +106,11 @@ static void *sync_main(void *arg)
 			break;
 		pthread_mutex_unlock(&svc->mu);
 		rc = meta_service_flush(svc, NULL, NULL);
-		if (rc < 0)
+		if (rc == 0 && kv_fence_check(svc->kv) == -EROFS)
+			rc = -EROFS;
+		if (rc == -EROFS)
+			meta_service_fenced(svc);
+		else if (rc < 0)
 			log_err("metadata: periodic sync: wal: %s",
 				strerror(-rc));
 		pthread_mutex_lock(&svc->mu);

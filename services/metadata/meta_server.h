@@ -30,6 +30,7 @@ struct meta_service {
 	double interval_secs;
 	/* The newest flusher epoch a barrier answered with; 0 before any. */
 	_Atomic uint32_t flusher_epoch;
+	_Atomic int fenced_stop; /* the stop a fence asked for, once */
 	/* Random at each start: what this start accepted but did not store
 	 * dies with it, and callers learn that from a changed value. */
 	uint32_t boot;
