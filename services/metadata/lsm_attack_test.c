@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct objstore *store_new(void)
@@ -402,7 +403,395 @@ TEST(scans_with_start_keys_before_inside_and_after_the_prefix_are_exact)
 	objstore_close(os);
 }
 
+/* ---- a store that fails one kind of request ---- */
+
+struct picky {
+	struct objstore base;
+	struct objstore *inner;
+	int fail_puts; /* atomic: puts return -EIO, not applied */
+	int lose_puts; /* atomic: puts applied, then -EIO */
+	int fail_lists;
+	int fail_dels;
+};
+
+static int picky_put(struct objstore *os, const char *key, const void *data,
+		     size_t len, int if_absent)
+{
+	struct picky *p = (struct picky *)os;
+	int rc;
+
+	if (__atomic_load_n(&p->fail_puts, __ATOMIC_ACQUIRE))
+		return -EIO;
+	rc = p->inner->ops->put(p->inner, key, data, len, if_absent);
+	if (rc == 0 && __atomic_load_n(&p->lose_puts, __ATOMIC_ACQUIRE))
+		return -EIO;
+	return rc;
+}
+
+static int picky_get(struct objstore *os, const char *key, void **data,
+		     size_t *len)
+{
+	struct picky *p = (struct picky *)os;
+
+	return objstore_get(p->inner, key, data, len);
+}
+
+static int picky_get_range(struct objstore *os, const char *key, uint64_t off,
+			   size_t len, void *buf, size_t *got)
+{
+	struct picky *p = (struct picky *)os;
+
+	return objstore_get_range(p->inner, key, off, len, buf, got);
+}
+
+static int picky_del(struct objstore *os, const char *key)
+{
+	struct picky *p = (struct picky *)os;
+
+	if (__atomic_load_n(&p->fail_dels, __ATOMIC_ACQUIRE))
+		return -EIO;
+	return objstore_del(p->inner, key);
+}
+
+static int picky_list(struct objstore *os, const char *prefix,
+		      objstore_list_cb cb, void *arg)
+{
+	struct picky *p = (struct picky *)os;
+
+	if (__atomic_load_n(&p->fail_lists, __ATOMIC_ACQUIRE))
+		return -EIO;
+	return objstore_list(p->inner, prefix, cb, arg);
+}
+
+static void picky_close(struct objstore *os)
+{
+	(void)os;
+}
+
+static const struct objstore_ops picky_ops = {
+	.scheme = "picky",
+	.put = picky_put,
+	.get = picky_get,
+	.get_range = picky_get_range,
+	.del = picky_del,
+	.list = picky_list,
+	.close = picky_close,
+};
+
+static void picky_set(int *flag, int v)
+{
+	__atomic_store_n(flag, v, __ATOMIC_RELEASE);
+}
+
+/* Batch s puts "p%04d" (s % 97) = s and, every third, deletes another. */
+static int seq_write(struct kv *kv, uint64_t s)
+{
+	struct kv_batch *b = kv_batch_new();
+	char k[16], v[32];
+	int rc;
+
+	snprintf(k, sizeof(k), "p%04d", (int)(s % 97));
+	snprintf(v, sizeof(v), "s%llu", (unsigned long long)s);
+	rc = b == NULL ? -ENOMEM : kv_batch_put(b, k, strlen(k), v, strlen(v));
+	snprintf(k, sizeof(k), "p%04d", (int)((s * 7) % 97));
+	if (rc == 0 && s % 3 == 0)
+		rc = kv_batch_del(b, k, strlen(k));
+	if (rc == 0)
+		rc = kv_write(kv, b, NULL);
+	kv_batch_free(b);
+	return rc;
+}
+
+struct prefix_check {
+	char got[97][32];
+	int have[97];
+};
+
+static int prefix_cb(void *arg, const void *key, size_t klen, const void *val,
+		     size_t vlen)
+{
+	struct prefix_check *pc = arg;
+	int i = atoi((const char *)key + 1);
+
+	if (klen != 5 || i < 0 || i >= 97 || vlen >= 32)
+		return -EINVAL;
+	pc->have[i] = 1;
+	memcpy(pc->got[i], val, vlen);
+	pc->got[i][vlen] = 0;
+	return 0;
+}
+
+/* The state after batches 1..p, as the engine shows it: 1 if equal. */
+static int state_is_prefix(struct kv *kv, uint64_t p)
+{
+	struct prefix_check pc = { 0 }, want = { 0 };
+	char k[16];
+
+	for (uint64_t s = 1; s <= p; s++) {
+		int i = (int)(s % 97);
+
+		want.have[i] = 1;
+		snprintf(want.got[i], 32, "s%llu", (unsigned long long)s);
+		if (s % 3 == 0) {
+			snprintf(k, sizeof(k), "%d", (int)((s * 7) % 97));
+			want.have[atoi(k)] = 0;
+		}
+	}
+	if (kv_scan(kv, "p", 1, NULL, 0, prefix_cb, &pc) != 0)
+		return 0;
+	for (int i = 0; i < 97; i++)
+		if (pc.have[i] != want.have[i] ||
+		    (pc.have[i] && strcmp(pc.got[i], want.got[i]) != 0))
+			return 0;
+	return 1;
+}
+
+static int state_prefix_between(struct kv *kv, uint64_t lo, uint64_t hi)
+{
+	for (uint64_t p = lo; p <= hi; p++)
+		if (state_is_prefix(kv, p))
+			return 1;
+	return 0;
+}
+
+struct timed_flush {
+	struct kv *kv;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done, rc;
+};
+
+static void *timed_flush_run(void *arg)
+{
+	struct timed_flush *t = arg;
+	int rc = kv_flush(t->kv);
+
+	pthread_mutex_lock(&t->mu);
+	t->rc = rc;
+	t->done = 1;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* kv_flush in a thread: 1 if it returned within ms (its result in *rc).
+ * Either way the thread is joined before returning, after heal runs. */
+static int flush_within(struct kv *kv, int ms, int *rc, int *heal)
+{
+	struct timed_flush t = { .kv = kv };
+	struct timespec ts;
+	pthread_t th;
+	int done;
+
+	pthread_mutex_init(&t.mu, NULL);
+	pthread_cond_init(&t.cv, NULL);
+	if (pthread_create(&th, NULL, timed_flush_run, &t) != 0)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	pthread_mutex_lock(&t.mu);
+	while (!t.done)
+		if (pthread_cond_timedwait(&t.cv, &t.mu, &ts) != 0)
+			break;
+	done = t.done;
+	pthread_mutex_unlock(&t.mu);
+	picky_set(heal, 0);
+	pthread_join(th, NULL);
+	*rc = t.rc;
+	pthread_cond_destroy(&t.cv);
+	pthread_mutex_destroy(&t.mu);
+	return done;
+}
+
+TEST(a_flush_on_a_store_that_fails_every_put_returns_an_error)
+{
+	struct objstore *inner = store_new();
+	struct picky pk = { .base.ops = &picky_ops, .inner = inner };
+	struct kv_options o = tiny_opts();
+	struct kv *kv = NULL;
+	uint64_t s = 0;
+	int rc = 0;
+
+	o.upload_attempts = 2;
+	o.backoff_max_ms = 2;
+	CHECK_EQ(kv_open(&pk.base, &o, &kv), 0);
+	while (s < 20)
+		CHECK_EQ(seq_write(kv, ++s), 0);
+	picky_set(&pk.fail_puts, 1);
+	/* kv.h: "0, or the upload's error"; the store heals after 5 s
+	 * whatever happens, so a flush that hangs ends the case. */
+	CHECK(flush_within(kv, 5000, &rc, &pk.fail_puts));
+	CHECK(rc < 0 || pk.fail_puts == 0);
+	CHECK_EQ(kv_flush(kv), 0);
+	CHECK(state_is_prefix(kv, s));
+	kv_close(kv);
+	objstore_close(inner);
+}
+
+TEST(failing_and_lost_puts_during_flush_and_compaction_lose_no_acked_batch)
+{
+	struct objstore *inner = store_new();
+	struct picky pk = { .base.ops = &picky_ops, .inner = inner };
+	struct kv_options o = tiny_opts();
+	struct kv *kv = NULL;
+	uint64_t s = 0, acked = 0;
+
+	o.upload_attempts = 2;
+	o.backoff_max_ms = 2;
+	CHECK_EQ(kv_open(&pk.base, &o, &kv), 0);
+	while (s < 600)
+		CHECK_EQ(seq_write(kv, ++s), 0);
+	CHECK_EQ(kv_sync(kv, NULL, NULL, &acked), 0);
+	CHECK_EQ(acked, s);
+	picky_set(&pk.fail_puts, 1);
+	while (s < 620)
+		CHECK_EQ(seq_write(kv, ++s), 0);
+	CHECK(kv_sync(kv, NULL, NULL, NULL) < 0);
+	picky_set(&pk.fail_puts, 0);
+	picky_set(&pk.lose_puts, 1);
+	while (s < 900)
+		CHECK_EQ(seq_write(kv, ++s), 0);
+	if (kv_sync(kv, NULL, NULL, NULL) == 0)
+		acked = s;
+	picky_set(&pk.lose_puts, 0);
+	CHECK_EQ(kv_compact_wait(kv), 0);
+	kv_close(kv);
+	CHECK_EQ(kv_open(inner, &o, &kv), 0);
+	CHECK(state_prefix_between(kv, acked, s));
+	kv_close(kv);
+	objstore_close(inner);
+}
+
+TEST(an_open_whose_listings_fail_reports_an_error_not_an_older_state)
+{
+	struct objstore *inner = store_new();
+	struct picky pk = { .base.ops = &picky_ops, .inner = inner };
+	struct kv_options o = tiny_opts();
+	struct kv *kv = NULL;
+	uint64_t s = 0;
+	int rc;
+
+	o.upload_attempts = 2;
+	CHECK_EQ(kv_open(&pk.base, &o, &kv), 0);
+	while (s < 700)
+		CHECK_EQ(seq_write(kv, ++s), 0);
+	CHECK_EQ(kv_sync(kv, NULL, NULL, NULL), 0);
+	picky_set(&pk.fail_lists, 1);
+	CHECK(kv_gc(kv, NULL) < 0);
+	while (s < 800)
+		CHECK_EQ(seq_write(kv, ++s), 0);
+	CHECK_EQ(kv_sync(kv, NULL, NULL, NULL), 0);
+	kv_close(kv);
+	rc = kv_open(&pk.base, &o, &kv);
+	if (rc == 0) {
+		/* If it opens at all, it must hold every synced batch. */
+		CHECK(state_is_prefix(kv, s));
+		kv_close(kv);
+	}
+	picky_set(&pk.fail_lists, 0);
+	CHECK_EQ(kv_open(&pk.base, &o, &kv), 0);
+	CHECK(state_is_prefix(kv, s));
+	kv_close(kv);
+	objstore_close(inner);
+}
+
+/* ---- tiny sizes, many operations ---- */
+
+#define TINY_KEYS 400
+#define TINY_OPS  30000
+
+TEST(tiny_sizes_under_many_writes_keep_every_key_and_compaction_settles)
+{
+	struct objstore *os = store_new();
+	struct kv_options o = tiny_opts();
+	static int model[TINY_KEYS]; /* -1 absent, else the op that wrote */
+	struct kv *kv = NULL;
+	struct kv_stats st;
+	uint64_t rng = 88172645463325252ULL;
+	char k[16], v[32], got[64];
+	int bad = 0;
+
+	for (int i = 0; i < TINY_KEYS; i++)
+		model[i] = -1;
+	CHECK_EQ(kv_open(os, &o, &kv), 0);
+	for (int n = 0; n < TINY_OPS; n++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		int key = (int)(rng % TINY_KEYS);
+		struct kv_batch *b = kv_batch_new();
+
+		snprintf(k, sizeof(k), "t%05d", key);
+		snprintf(v, sizeof(v), "op%d", n);
+		if (rng % 5 == 0) {
+			kv_batch_del(b, k, strlen(k));
+			model[key] = -1;
+		} else {
+			kv_batch_put(b, k, strlen(k), v, strlen(v));
+			model[key] = n;
+		}
+		CHECK_EQ(kv_write(kv, b, NULL), 0);
+		kv_batch_free(b);
+	}
+	CHECK_EQ(kv_flush(kv), 0);
+	CHECK_EQ(kv_compact_wait(kv), 0);
+	for (int i = 0; i < TINY_KEYS; i++) {
+		int rc;
+
+		snprintf(k, sizeof(k), "t%05d", i);
+		rc = get_s(kv, k, got, sizeof(got));
+		snprintf(v, sizeof(v), "op%d", model[i]);
+		if (model[i] < 0 ? rc != -ENOENT
+				 : rc != 0 || strcmp(got, v) != 0)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+	kv_stats_get(kv, &st);
+	CHECK_EQ(st.last_seq, TINY_OPS);
+	CHECK(st.compactions > 0);
+	CHECK(st.level_files[0] < o.l0_trigger);
+	kv_close(kv);
+	objstore_close(os);
+}
+
+TEST(reads_still_work_from_the_store_once_the_disk_cache_directory_is_gone)
+{
+	struct objstore *os = store_new();
+	struct kv_options o = tiny_opts();
+	struct kv *kv = NULL;
+	char dir[256], cmd[300], k[32], want[96], got[96];
+	int bad = 0;
+
+	CHECK_EQ(test_tmpdir("lsm_attack_dcache", dir, sizeof(dir)), 0);
+	o.disk_cache_dir = dir;
+	o.block_cache_bytes = 1;
+	CHECK_EQ(kv_open(os, &o, &kv), 0);
+	CHECK_EQ(fill(kv, 600, 1), 0);
+	CHECK_EQ(kv_flush(kv), 0);
+	CHECK_EQ(kv_compact_wait(kv), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK_EQ(system(cmd), 0);
+	CHECK_EQ(fill(kv, 300, 2), 0);
+	CHECK_EQ(kv_flush(kv), 0);
+	CHECK_EQ(kv_compact_wait(kv), 0);
+	for (int i = 0; i < 600; i++) {
+		snprintf(k, sizeof(k), "k%06d", i);
+		val_make(want, sizeof(want), i < 300 ? 2 : 1, i);
+		if (get_s(kv, k, got, sizeof(got)) != 0 ||
+		    strcmp(got, want) != 0)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+	kv_close(kv);
+	objstore_close(os);
+}
+
 TEST_MAIN(a_scan_survives_a_compaction_and_gc_that_run_while_it_waits,
+	  tiny_sizes_under_many_writes_keep_every_key_and_compaction_settles,
+	  reads_still_work_from_the_store_once_the_disk_cache_directory_is_gone,
+	  a_flush_on_a_store_that_fails_every_put_returns_an_error,
+	  failing_and_lost_puts_during_flush_and_compaction_lose_no_acked_batch,
+	  an_open_whose_listings_fail_reports_an_error_not_an_older_state,
 	  a_key_of_the_maximum_length_survives_flush_and_compaction,
 	  a_value_of_one_mebibyte_reads_back_whole_from_a_tiny_sst,
 	  the_last_write_wins_in_a_batch_of_ten_thousand_operations_on_few_keys,
