@@ -95,6 +95,7 @@ static struct kv *lsm_new(struct objstore *os, const struct kv_options *opt)
 	pthread_cond_init(&kv->bg_cv, NULL);
 	pthread_cond_init(&kv->idle_cv, NULL);
 	pthread_mutex_init(&kv->gc_mu, NULL);
+	pthread_mutex_init(&kv->live_mu, NULL);
 	return kv;
 }
 
@@ -142,6 +143,8 @@ void kv_close(struct kv *kv)
 	pthread_cond_destroy(&kv->bg_cv);
 	pthread_mutex_destroy(&kv->bg_mu);
 	pthread_mutex_destroy(&kv->gc_mu);
+	pthread_mutex_destroy(&kv->live_mu);
+	free(kv->live);
 	pthread_cond_destroy(&kv->sync_cv);
 	pthread_mutex_destroy(&kv->sync_mu);
 	pthread_mutex_destroy(&kv->man_mu);

@@ -66,33 +66,37 @@ void lsm_inflight_done(struct kv *kv, const struct lsm_file *f, size_t n)
 	pthread_mutex_unlock(&kv->bg_mu);
 }
 
-int lsm_freeze(struct kv *kv)
+/* Makes the memtable the newest frozen one and m the memtable. */
+static int freeze_edit(struct kv *kv, struct lsm_version *v, void *arg)
 {
-	struct lsm_version *v;
-	struct lsm_mem *m;
-
-	if (kv->last_seq <= kv->frozen_top)
-		return 0;
-	if (lsm_mem_new(&m) < 0)
-		return -ENOMEM;
-	pthread_mutex_lock(&kv->ver_mu);
-	v = lsm_version_clone(kv->cur);
-	pthread_mutex_unlock(&kv->ver_mu);
-	if (v == NULL || v->nimm >= LSM_IMM_MAX) {
-		lsm_version_put(v);
-		lsm_mem_unref(m);
+	if (v->nimm >= LSM_IMM_MAX)
 		return -EAGAIN;
-	}
 	memmove(v->imm + 1, v->imm, (size_t)v->nimm * sizeof(v->imm[0]));
 	memmove(v->imm_top + 1, v->imm_top,
 		(size_t)v->nimm * sizeof(v->imm_top[0]));
 	v->imm[0] = v->mem;
 	v->imm_top[0] = kv->last_seq;
-	kv->frozen_top = kv->last_seq;
 	v->nimm++;
-	v->mem = m;
+	v->mem = arg;
+	return 0;
+}
+
+int lsm_freeze(struct kv *kv)
+{
+	struct lsm_mem *m;
+	int rc;
+
+	if (kv->last_seq <= kv->frozen_top)
+		return 0;
+	if (lsm_mem_new(&m) < 0)
+		return -ENOMEM;
+	rc = lsm_version_update(kv, freeze_edit, m);
+	if (rc < 0) {
+		lsm_mem_unref(m);
+		return rc;
+	}
+	kv->frozen_top = kv->last_seq;
 	kv->mem = m;
-	lsm_version_install(kv, v);
 	lsm_bg_kick(kv);
 	return 0;
 }
@@ -111,29 +115,17 @@ static void stall_wake(struct kv *kv)
 	pthread_mutex_unlock(&kv->bg_mu);
 }
 
-/* Swaps in a version without the oldest frozen memtable m, with the
- * tables of the newest manifest.  man_mu held. */
-static int flush_install(struct kv *kv, struct lsm_mem *m)
+/* Drops the oldest frozen memtable (arg) and takes the tables of the
+ * newest manifest.  man_mu held. */
+static int flush_edit(struct kv *kv, struct lsm_version *v, void *arg)
 {
-	struct lsm_version *v;
-	int rc;
+	int rc = lsm_version_set_files(kv, v, &kv->man);
 
-	pthread_mutex_lock(&kv->ver_mu);
-	v = lsm_version_clone(kv->cur);
-	pthread_mutex_unlock(&kv->ver_mu);
-	if (v == NULL)
-		return -ENOMEM;
-	if (v->nimm > 0 && v->imm[v->nimm - 1] == m) {
+	if (rc == 0 && v->nimm > 0 && v->imm[v->nimm - 1] == arg) {
 		v->nimm--;
-		lsm_mem_unref(m);
+		lsm_mem_unref(arg);
 	}
-	rc = lsm_version_set_files(kv, v, &kv->man);
-	if (rc < 0) {
-		lsm_version_put(v);
-		return rc;
-	}
-	lsm_version_install(kv, v);
-	return 0;
+	return rc;
 }
 
 /* Makes the frozen memtable m a level-0 table named by a new manifest. */
@@ -169,7 +161,7 @@ static int flush_mem(struct kv *kv, struct lsm_mem *m, uint64_t top)
 		rc = lsm_manifest_commit(kv, &e, top);
 	if (rc == 0) {
 		FAILPOINT("lsm.flush.manifest");
-		rc = flush_install(kv, m);
+		rc = lsm_version_update(kv, flush_edit, m);
 	}
 	pthread_mutex_unlock(&kv->man_mu);
 	lsm_inflight_done(kv, files, n);
@@ -248,6 +240,8 @@ static void *flush_main(void *arg)
 		kv->flushing = 0;
 		if (rc == 0)
 			kv->bg_error = 0;
+		else
+			kv->flush_failures++;
 		pthread_cond_broadcast(&kv->idle_cv);
 	}
 	pthread_mutex_unlock(&kv->bg_mu);

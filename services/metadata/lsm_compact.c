@@ -245,6 +245,13 @@ static struct lsm_iter *inputs_iter(const struct lsm_compaction *c,
 	return it;
 }
 
+/* Takes the tables of the newest manifest; man_mu held. */
+static int compact_edit(struct kv *kv, struct lsm_version *v, void *arg)
+{
+	(void)arg;
+	return lsm_version_set_files(kv, v, &kv->man);
+}
+
 /* Commits the edit and swaps in the new version; man_mu taken here. */
 static int compact_commit(struct kv *kv, const struct lsm_compaction *c,
 			  const struct lsm_manifest *m,
@@ -253,7 +260,6 @@ static int compact_commit(struct kv *kv, const struct lsm_compaction *c,
 	struct lsm_edit_del *del;
 	struct lsm_edit_add *add;
 	struct lsm_edit e = { 0 };
-	struct lsm_version *v;
 	int rc = -ENOMEM;
 
 	del = calloc(c->nin[0] + c->nin[1] + 1, sizeof(*del));
@@ -277,15 +283,7 @@ static int compact_commit(struct kv *kv, const struct lsm_compaction *c,
 	rc = lsm_manifest_commit(kv, &e, 0);
 	if (rc == 0) {
 		FAILPOINT("lsm.compact.manifest");
-		pthread_mutex_lock(&kv->ver_mu);
-		v = lsm_version_clone(kv->cur);
-		pthread_mutex_unlock(&kv->ver_mu);
-		rc = v == NULL ? -ENOMEM
-			       : lsm_version_set_files(kv, v, &kv->man);
-		if (rc == 0)
-			lsm_version_install(kv, v);
-		else
-			lsm_version_put(v);
+		rc = lsm_version_update(kv, compact_edit, NULL);
 	}
 	pthread_mutex_unlock(&kv->man_mu);
 free_edit:

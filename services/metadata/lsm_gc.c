@@ -128,6 +128,21 @@ static int refs_has(const struct gc_refs *r, uint64_t id)
 	return 0;
 }
 
+/* Every SST a version in this process still holds: a scan that began
+ * before a compaction reads the tables it replaced. */
+static int refs_live(struct kv *kv, struct gc_refs *r)
+{
+	uint64_t *ids;
+	size_t n;
+	int rc;
+
+	rc = lsm_live_ids(kv, &ids, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = refs_add(r, ids[i]);
+	free(ids);
+	return rc;
+}
+
 /* Every SST a checkpoint names. */
 static int refs_checkpoints(struct kv *kv, struct gc_refs *r)
 {
@@ -172,6 +187,8 @@ static int gc_snapshot(struct kv *kv, struct lsm_manifest *m, struct gc_refs *r)
 		rc = refs_add(r, kv->inflight[i]);
 	pthread_mutex_unlock(&kv->bg_mu);
 	pthread_mutex_unlock(&kv->man_mu);
+	if (rc == 0)
+		rc = refs_live(kv, r);
 	return rc == 0 ? refs_checkpoints(kv, r) : rc;
 }
 

@@ -129,10 +129,11 @@ struct kv {
 	pthread_cond_t bg_cv;	/* work for the threads */
 	pthread_cond_t idle_cv; /* a job ended */
 	int stopping;
-	int flushing;	    /* the flusher holds a frozen memtable */
-	int bg_error;	    /* the last background failure, for the log */
-	int njobs;	    /* compactions running */
-	uint64_t busy[256]; /* ids of files in running compactions */
+	int flushing;		 /* the flusher holds a frozen memtable */
+	int bg_error;		 /* the last background failure, for the log */
+	uint64_t flush_failures; /* flushes that failed since open */
+	int njobs;		 /* compactions running */
+	uint64_t busy[256];	 /* ids of files in running compactions */
 	size_t nbusy;
 	/* SST ids handed out to flushes and compactions that have not yet
 	 * committed or given up: garbage collection leaves them alone. */
@@ -144,6 +145,12 @@ struct kv {
 	int njob_threads;
 	pthread_t gc_thread;
 	int threads_started;
+
+	/* Ids of every table some version in this process still holds
+	 * (a scan may read an old one): garbage collection spares them. */
+	pthread_mutex_t live_mu;
+	uint64_t *live;
+	size_t nlive, live_cap;
 
 	/* Garbage collection: unreferenced objects by first sight. */
 	pthread_mutex_t gc_mu;
@@ -203,6 +210,13 @@ void lsm_version_put(struct lsm_version *v);
 struct lsm_version *lsm_version_clone(const struct lsm_version *v);
 /* Installs v as current (takes the caller's reference). */
 void lsm_version_install(struct kv *kv, struct lsm_version *v);
+/* Replaces the current version by a copy that fn edited, all under
+ * ver_mu, so that two updates never build on the same old version and
+ * one undo the other.  fn must not block; 0 or its error (nothing
+ * changes then). */
+typedef int (*lsm_version_edit_fn)(struct kv *kv, struct lsm_version *v,
+				   void *arg);
+int lsm_version_update(struct kv *kv, lsm_version_edit_fn fn, void *arg);
 /* Rebuilds v's levels from manifest m, reusing v's open tables. */
 int lsm_version_set_files(struct kv *kv, struct lsm_version *v,
 			  const struct lsm_manifest *m);
@@ -212,6 +226,9 @@ struct lsm_iter *lsm_level_iter_new(struct lsm_table **files, size_t n);
 /* Sets up a new table's disk cache copy from the bytes just uploaded. */
 void lsm_table_cache_insert(struct kv *kv, uint64_t id, const uint8_t *p,
 			    size_t n);
+
+/* Copies the ids of live tables into r (lsm_gc.c's list). */
+int lsm_live_ids(struct kv *kv, uint64_t **ids, size_t *n);
 
 /* lsm_read.c */
 struct lsm_iter *lsm_version_iter(struct lsm_version *v);

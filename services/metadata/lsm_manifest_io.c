@@ -105,7 +105,7 @@ static void idle_wait(struct kv *kv)
 
 int kv_flush(struct kv *kv)
 {
-	uint64_t target;
+	uint64_t target, failures;
 	int rc = 0;
 
 	pthread_mutex_lock(&kv->write_mu);
@@ -116,16 +116,15 @@ int kv_flush(struct kv *kv)
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&kv->bg_mu);
+	failures = kv->flush_failures;
+	pthread_cond_broadcast(&kv->bg_cv);
 	while (__atomic_load_n(&kv->flushed_seq, __ATOMIC_ACQUIRE) < target) {
-		if (lsm_fenced(kv)) {
-			rc = -EROFS;
+		/* A flush that failed since this call began reports its
+		 * error; the background goes on trying on its own. */
+		if (lsm_fenced(kv) || kv->flush_failures != failures) {
+			rc = lsm_fenced(kv) ? -EROFS : kv->bg_error;
 			break;
 		}
-		if (kv->bg_error != 0 && !kv->flushing) {
-			rc = kv->bg_error;
-			break;
-		}
-		pthread_cond_broadcast(&kv->bg_cv);
 		idle_wait(kv);
 	}
 	pthread_mutex_unlock(&kv->bg_mu);

@@ -91,8 +91,13 @@ int kv_get(struct kv *kv, const void *key, size_t klen, void **val,
 
 	if (klen == 0 || klen > LSM_KEY_MAX)
 		return klen == 0 ? -ENOENT : -EINVAL;
-	snap = __atomic_load_n(&kv->visible_seq, __ATOMIC_ACQUIRE);
+	/* The version first, then the snapshot: every frozen memtable and
+	 * table of the version holds only batches at or below it, so the
+	 * newest version of a key at the snapshot is in the version (a
+	 * flush keeps only each key's newest, which a later snapshot would
+	 * need and this one must not see). */
 	v = lsm_version_get(kv);
+	snap = __atomic_load_n(&kv->visible_seq, __ATOMIC_ACQUIRE);
 	*val = NULL;
 	rc = version_get_key(v, key, klen, snap, &kind, val, vlen);
 	lsm_version_put(v);
@@ -222,8 +227,8 @@ int kv_scan(struct kv *kv, const void *prefix, size_t plen, const void *start,
 	seek = malloc(slen + LSM_TRAILER);
 	if (seek == NULL)
 		return -ENOMEM;
+	v = lsm_version_get(kv); /* before the snapshot: see kv_get */
 	snap = __atomic_load_n(&kv->visible_seq, __ATOMIC_ACQUIRE);
-	v = lsm_version_get(kv);
 	it = lsm_version_iter(v);
 	if (it == NULL) {
 		rc = -ENOMEM;

@@ -92,13 +92,81 @@ void lsm_version_install(struct kv *kv, struct lsm_version *v)
 	lsm_version_put(old);
 }
 
+int lsm_version_update(struct kv *kv, lsm_version_edit_fn fn, void *arg)
+{
+	struct lsm_version *v, *old = NULL;
+	int rc = -ENOMEM;
+
+	pthread_mutex_lock(&kv->ver_mu);
+	v = lsm_version_clone(kv->cur);
+	if (v != NULL)
+		rc = fn(kv, v, arg);
+	if (rc == 0) {
+		old = kv->cur;
+		kv->cur = v;
+	}
+	pthread_mutex_unlock(&kv->ver_mu);
+	lsm_version_put(rc == 0 ? old : v);
+	return rc;
+}
+
+static int live_add(struct kv *kv, uint64_t id)
+{
+	uint64_t *p;
+	int rc = 0;
+
+	pthread_mutex_lock(&kv->live_mu);
+	if (kv->nlive == kv->live_cap) {
+		size_t cap = kv->live_cap ? kv->live_cap * 2 : 64;
+
+		p = realloc(kv->live, cap * sizeof(*p));
+		if (p == NULL) {
+			rc = -ENOMEM;
+			goto unlock;
+		}
+		kv->live = p;
+		kv->live_cap = cap;
+	}
+	kv->live[kv->nlive++] = id;
+unlock:
+	pthread_mutex_unlock(&kv->live_mu);
+	return rc;
+}
+
+static void live_del(struct kv *kv, uint64_t id)
+{
+	pthread_mutex_lock(&kv->live_mu);
+	for (size_t i = 0; i < kv->nlive; i++)
+		if (kv->live[i] == id) {
+			kv->live[i] = kv->live[--kv->nlive];
+			break;
+		}
+	pthread_mutex_unlock(&kv->live_mu);
+}
+
+int lsm_live_ids(struct kv *kv, uint64_t **ids, size_t *n)
+{
+	pthread_mutex_lock(&kv->live_mu);
+	*n = kv->nlive;
+	*ids = malloc((kv->nlive + 1) * sizeof(**ids));
+	if (*ids != NULL && kv->nlive > 0)
+		memcpy(*ids, kv->live, kv->nlive * sizeof(**ids));
+	pthread_mutex_unlock(&kv->live_mu);
+	return *ids == NULL ? -ENOMEM : 0;
+}
+
 static struct lsm_table *table_new(struct kv *kv, const struct lsm_file *f)
 {
 	struct lsm_table *t = calloc(1, sizeof(*t));
 
 	if (t == NULL)
 		return NULL;
+	if (live_add(kv, f->id) < 0) {
+		free(t);
+		return NULL;
+	}
 	if (lsm_file_copy(&t->meta, f) < 0) {
+		live_del(kv, f->id);
 		free(t);
 		return NULL;
 	}
@@ -120,6 +188,7 @@ void lsm_table_put(struct lsm_table *t)
 	if (__atomic_load_n(&t->doomed, __ATOMIC_ACQUIRE) &&
 	    t->kv->dcache != NULL)
 		lsm_disk_cache_remove(t->kv->dcache, t->meta.id);
+	live_del(t->kv, t->meta.id);
 	lsm_file_clear(&t->meta);
 	pthread_mutex_destroy(&t->mu);
 	free(t);
@@ -206,7 +275,8 @@ static int src_store_read(void *arg, uint64_t off, size_t len, uint8_t *buf)
 		if (rc == 0 || rc == -ENOENT)
 			break;
 	}
-	return rc;
+	/* A table a version names is never missing but by damage. */
+	return rc == -ENOENT ? -EIO : rc;
 }
 
 /* Gives t a local copy through the disk cache, fetching it on a miss;
