@@ -371,6 +371,8 @@ static int kv_settle(struct eng *e, struct kv_result *r)
 		rc = kv_flush(e->kv);
 		if (rc == 0)
 			rc = kv_compact_wait(e->kv);
+		if (rc == 0) /* no grace: LevelDB deletes inputs at once */
+			rc = kv_gc(e->kv, NULL);
 	}
 	r->settle_s = now() - t0;
 	if (e->kv != NULL)
