@@ -173,7 +173,7 @@ static int state_is(struct flaky_run *r, uint64_t p)
 static struct kv *engine_open(struct objstore *os, int *rc)
 {
 	struct kv_options opt = {
-		.upload_attempts = 8,
+		.upload_attempts = 2,
 		.backoff_max_ms = 4,
 		.memtable_bytes = 64 << 10,
 		.sst_bytes = 32 << 10,

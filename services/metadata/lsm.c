@@ -134,6 +134,7 @@ void kv_close(struct kv *kv)
 	lsm_pick_cursor_clear(&kv->cursor);
 	wire_out_free(&kv->pending);
 	wire_out_free(&kv->retry.recs);
+	wire_out_free(&kv->man_unsure);
 	if (kv->bcache != NULL)
 		lsm_block_cache_free(kv->bcache);
 	if (kv->dcache != NULL)

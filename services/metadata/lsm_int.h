@@ -115,6 +115,9 @@ struct kv {
 	uint64_t next_file;
 	uint64_t epoch;
 	uint64_t flushed_seq; /* atomic copy of man.flushed_seq */
+	/* A manifest whose put failed without a definite answer: it may be
+	 * stored.  Its number is man.number + 1 until resolved. */
+	struct wire_out man_unsure;
 
 	pthread_mutex_t sync_mu;
 	pthread_cond_t sync_cv;
@@ -257,6 +260,10 @@ int lsm_write_tables(struct kv *kv, struct lsm_iter *it, int drop_dels,
 /* Stores m (its number set by the caller) with put-if-absent: -EROFS
  * (fenced) if another writer took the number.  man_mu held. */
 int lsm_manifest_store(struct kv *kv, struct lsm_manifest *m);
+/* Settles a manifest put of unknown outcome (man_mu held): if the store
+ * holds its bytes, this writer stored it and moves past its number; if
+ * the number is free, nothing was stored; other bytes: fenced. */
+int lsm_manifest_resolve(struct kv *kv);
 /* Applies e to the newest manifest and stores it; man_mu held. */
 int lsm_manifest_commit(struct kv *kv, const struct lsm_edit *e,
 			uint64_t flushed_seq);

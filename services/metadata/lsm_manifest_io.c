@@ -30,15 +30,46 @@ int lsm_manifest_store(struct kv *kv, struct lsm_manifest *m)
 	FAILPOINT("lsm.manifest.put");
 	if (rc == 0)
 		rc = lsm_put_retry(kv, name, obj.p, obj.len);
+	if (rc == -EEXIST) {
+		wire_out_free(&obj);
+		lsm_fence(kv, name, "another writer stored it first");
+		return -EROFS;
+	}
+	if (rc < 0 && obj.err == 0 && m->number == kv->man.number + 1) {
+		/* Perhaps stored with only the answer lost: settled before
+		 * this writer uses the number again or checks for a fence. */
+		wire_out_free(&kv->man_unsure);
+		kv->man_unsure = obj;
+		obj = (struct wire_out){ 0 };
+	}
 	wire_out_free(&obj);
+	if (rc < 0)
+		log_err("metadata: manifest: %s: not stored (%s)", name,
+			strerror(-rc));
+	return rc;
+}
+
+int lsm_manifest_resolve(struct kv *kv)
+{
+	char name[KV_NAME_MAX];
+	int rc;
+
+	if (kv->man_unsure.len == 0)
+		return 0;
+	lsm_name_manifest(kv->prefix, kv->man.number + 1, name, sizeof(name));
+	rc = lsm_put_retry(kv, name, kv->man_unsure.p, kv->man_unsure.len);
 	if (rc == -EEXIST) {
 		lsm_fence(kv, name, "another writer stored it first");
 		return -EROFS;
 	}
 	if (rc < 0)
-		log_err("metadata: manifest: %s: not stored (%s)", name,
-			strerror(-rc));
-	return rc;
+		return rc;
+	/* Stored now or before: a state as valid as any this writer
+	 * stores, superseded by the next one, which takes the next number
+	 * and holds only what this writer's memory holds. */
+	kv->man.number++;
+	wire_out_free(&kv->man_unsure);
+	return 0;
 }
 
 /* Keeps the owners from the one that owns flushed + 1 on. */
@@ -64,6 +95,9 @@ int lsm_manifest_commit(struct kv *kv, const struct lsm_edit *e,
 
 	if (lsm_fenced(kv))
 		return -EROFS;
+	rc = lsm_manifest_resolve(kv);
+	if (rc < 0)
+		return rc;
 	lsm_manifest_init(&m);
 	rc = lsm_manifest_copy(&m, &kv->man);
 	if (rc == 0 && e != NULL)

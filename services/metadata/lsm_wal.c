@@ -184,6 +184,9 @@ int lsm_fence_check(struct kv *kv)
 	char name[KV_NAME_MAX];
 	int rc;
 
+	rc = lsm_manifest_resolve(kv);
+	if (rc < 0)
+		return rc;
 	lsm_name_manifest(kv->prefix, kv->man.number + 1, name, sizeof(name));
 	rc = lsm_exists(kv, name);
 	if (rc == 1) {
