@@ -287,15 +287,7 @@ static int lsm_make_room(struct kv *kv)
 			return kv->bg_error;
 		}
 		lsm_bg_kick(kv);
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&kv->stall_cv, &kv->write_mu, &ts);
+		lsm_cond_wait_ms(&kv->stall_cv, &kv->write_mu, 100);
 	}
 }
 

@@ -27,16 +27,7 @@ void lsm_bg_kick(struct kv *kv)
 /* Waits on cv up to ms; bg_mu held. */
 static void bg_wait(struct kv *kv, pthread_cond_t *cv, uint32_t ms)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(cv, &kv->bg_mu, &ts);
+	lsm_cond_wait_ms(cv, &kv->bg_mu, ms);
 }
 
 uint64_t lsm_file_id_alloc(struct kv *kv)

@@ -174,6 +174,8 @@ struct kv {
 /* lsm_util.c: the store with retries, fencing, small helpers. */
 void lsm_sleep_ms(uint32_t ms);
 uint64_t lsm_now_ms(void);
+/* Waits on cv (mu held) for at most ms milliseconds. */
+void lsm_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, uint32_t ms);
 /* put_if_absent with retries; an existing object with the same bytes is
  * a success (an earlier attempt whose answer was lost); other bytes:
  * -EEXIST. */

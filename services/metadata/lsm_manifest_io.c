@@ -126,15 +126,7 @@ clear:
 /* Waits on the background's idle_cv up to 100 ms; bg_mu held. */
 static void idle_wait(struct kv *kv)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += 100 * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&kv->idle_cv, &kv->bg_mu, &ts);
+	lsm_cond_wait_ms(&kv->idle_cv, &kv->bg_mu, 100);
 }
 
 int kv_flush(struct kv *kv)

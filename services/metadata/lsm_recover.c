@@ -339,12 +339,15 @@ int lsm_recover(struct kv *kv)
 {
 	int rc;
 
+	/* Failures to read or store a manifest were logged, with its name,
+	 * where they happened. */
 	rc = lsm_claim(kv);
-	if (rc < 0) {
-		log_err("metadata: open: %smanifest/: cannot claim (%s)",
-			kv->prefix, strerror(-rc));
+	if (rc == -EBUSY)
+		log_err("metadata: open: %smanifest/: other writers kept "
+			"claiming the store first",
+			kv->prefix);
+	if (rc < 0)
 		return rc;
-	}
 	FAILPOINT("lsm.open.claim");
 	kv->last_seq = kv->man.flushed_seq;
 	kv->frozen_top = kv->last_seq;
@@ -359,7 +362,7 @@ int lsm_recover(struct kv *kv)
 	rc = lsm_own(kv);
 	if (rc == 0)
 		log_info("metadata: open: %s: epoch %" PRIu64
-			 ", manifest %" PRIu64 ", replayed to %" PRIu64,
+			 ", manifest %" PRIu64 ", at batch %" PRIu64,
 			 kv->prefix, kv->epoch, kv->man.number, kv->last_seq);
 	return rc;
 }

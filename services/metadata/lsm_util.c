@@ -29,6 +29,20 @@ uint64_t lsm_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+void lsm_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, uint32_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cv, mu, &ts);
+}
+
 void lsm_fence(struct kv *kv, const char *name, const char *why)
 {
 	if (__atomic_exchange_n(&kv->fenced, 1, __ATOMIC_ACQ_REL) == 0)
