@@ -55,8 +55,13 @@ static int lsm_caches_open(struct kv *kv)
 		return rc;
 	rc = lsm_disk_cache_open(kv->opt.disk_cache_dir,
 				 kv->opt.disk_cache_bytes, &kv->dcache);
-	if (rc < 0)
-		log_err("metadata: open: disk cache %s: %s",
+	if (rc == -EBUSY)
+		log_err("metadata: open: disk cache %s: another zerofs "
+			"instance holds its LOCK; give each instance its own "
+			"cache.dir",
+			kv->opt.disk_cache_dir);
+	else if (rc < 0)
+		log_err("metadata: open: disk cache %s: %s (cache.dir)",
 			kv->opt.disk_cache_dir, strerror(-rc));
 	return rc;
 }

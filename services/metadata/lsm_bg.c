@@ -11,6 +11,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -179,6 +180,9 @@ int lsm_flush_one(struct kv *kv)
 		return 0;
 	rc = flush_mem(kv, m, top);
 	if (rc == 0) {
+		log_info("metadata: flush: memtable of %" PRIu64
+			 " entries, %zu bytes: level 0, batches to %" PRIu64,
+			 lsm_mem_count(m), lsm_mem_bytes(m), top);
 		lsm_pending_trim(kv, top);
 		__atomic_add_fetch(&kv->flushes, 1, __ATOMIC_RELAXED);
 	}

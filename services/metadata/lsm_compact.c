@@ -332,8 +332,13 @@ int lsm_compact_run(struct kv *kv, const struct lsm_compaction *c,
 		lsm_inflight_done(kv, out, nout);
 	if (rc == 0 && !moved)
 		inputs_doom(c, t);
-	if (rc == 0)
+	if (rc == 0) {
 		__atomic_add_fetch(&kv->compactions, 1, __ATOMIC_RELAXED);
+		log_info("metadata: compaction: level %d to %d: %zu + %zu "
+			 "tables in, %zu out%s",
+			 c->level, c->level + 1, c->nin[0], c->nin[1], nout,
+			 moved ? " (moved)" : "");
+	}
 	for (size_t i = 0; i < nout; i++)
 		lsm_file_clear(&out[i]);
 	free(out);

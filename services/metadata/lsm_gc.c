@@ -20,6 +20,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,9 @@ int kv_gc(struct kv *kv, uint64_t *deleted)
 	__atomic_add_fetch(&kv->gc_deleted, count, __ATOMIC_RELAXED);
 	if (deleted != NULL)
 		*deleted = count;
+	if (count > 0)
+		log_info("metadata: gc: %s: %" PRIu64 " objects deleted",
+			 kv->prefix, count);
 	if (rc < 0 && rc != -EROFS)
 		log_warn("metadata: gc: %s: stopped (%s)", kv->prefix,
 			 strerror(-rc));

@@ -161,13 +161,14 @@ static int service_open(struct meta_service *svc, const struct config *cfg,
 	}
 	/* The tree's background flushes call the flusher from the start. */
 	rc = rpc_client_open(ep->flusher, &svc->flusher);
-	if (rc == 0)
-		rc = kv_open(svc->os, &kopt, &svc->kv);
+	if (rc < 0) {
+		log_err("metadata: start: %s: %s", ep->flusher, strerror(-rc));
+		return rc;
+	}
+	/* kv_open logs its own failures, naming the object or directory. */
+	rc = kv_open(svc->os, &kopt, &svc->kv);
 	if (rc == 0)
 		rc = meta_fs_open(svc->kv, &fopt, &svc->fs);
-	if (rc < 0)
-		log_err("metadata: start: %s: %s", cfg->storage.url,
-			strerror(-rc));
 	return rc;
 }
 
