@@ -606,6 +606,59 @@ TEST(a_sync_acknowledged_by_one_of_two_racing_openers_is_never_lost)
 	objstore_close(os);
 }
 
+/* ---- a write stalled at level 0 ---- */
+
+struct timed_write {
+	struct kv *kv;
+	int rc;
+};
+
+static void *timed_write_run(void *arg)
+{
+	struct timed_write *t = arg;
+
+	t->rc = put_s(t->kv, "stalled", "v");
+	return NULL;
+}
+
+TEST(a_write_never_waits_forever_when_l0_stop_is_below_the_trigger)
+{
+	struct objstore *os = store_new();
+	struct kv_options o = small_opts();
+	struct timed_write t = { .rc = 1 };
+	struct kv *kv = NULL, *other = NULL;
+	struct timespec ts;
+	pthread_t th;
+	int done;
+
+	o.l0_trigger = 4;
+	o.l0_stop = 2;
+	CHECK_EQ(kv_open(os, &o, &kv), 0);
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ(put_s(kv, i ? "b" : "a", "v"), 0);
+		CHECK_EQ(kv_flush(kv), 0);
+	}
+	t.kv = kv;
+	pthread_create(&th, NULL, timed_write_run, &t);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 4;
+	done = pthread_timedjoin_np(th, NULL, &ts) == 0;
+	/* Two level-0 files, a stop at two and a trigger at four: no
+	 * compaction ever starts, so an accepted setting must not leave
+	 * writers waiting forever (or kv_open must refuse it). */
+	CHECK(done);
+	if (!done) {
+		/* A newer writer fences this one: the stalled write then
+		 * returns -EROFS and the case can clean up. */
+		CHECK_EQ(kv_open(os, &o, &other), 0);
+		kv_fence_check(kv);
+		pthread_join(th, NULL);
+		kv_close(other);
+	}
+	kv_close(kv);
+	objstore_close(os);
+}
+
 /* ---- many takeovers without writes ---- */
 
 TEST(forty_takeovers_without_writes_keep_the_store_openable_and_whole)
@@ -749,6 +802,7 @@ TEST_MAIN(every_flush_on_a_store_that_stays_down_returns_an_error,
 	  three_engines_opening_at_once_leave_one_writer_and_lose_no_ack,
 	  two_engines_whose_claims_race_never_share_one_epoch,
 	  a_sync_acknowledged_by_one_of_two_racing_openers_is_never_lost,
+	  a_write_never_waits_forever_when_l0_stop_is_below_the_trigger,
 	  forty_takeovers_without_writes_keep_the_store_openable_and_whole,
 	  a_scan_whose_callback_stops_it_at_once_returns_that_value_every_time,
 	  prefix_scans_over_all_ff_prefixes_see_exactly_their_keys)
