@@ -659,6 +659,50 @@ TEST(a_write_never_waits_forever_when_l0_stop_is_below_the_trigger)
 	objstore_close(os);
 }
 
+/* ---- a deposed writer whose manifests the new writer collected ---- */
+
+TEST(a_deposed_writer_never_acks_after_the_new_one_collected_its_manifests)
+{
+	struct objstore *os = store_new();
+	struct kv_options o = small_opts();
+	struct kv *a = NULL, *b = NULL, *c = NULL;
+	uint64_t deleted = 0;
+	char k[16];
+	int flush_rc, sync_rc;
+
+	CHECK_EQ(kv_open(os, &o, &a), 0);
+	CHECK_EQ(put_s(a, "a", "1"), 0);
+	CHECK_EQ(kv_sync(a, NULL, NULL, NULL), 0);
+	/* A new writer opens while a is idle (paused, partitioned), works
+	 * long enough to collect the manifests a last knew. */
+	CHECK_EQ(kv_open(os, &o, &b), 0);
+	for (int i = 0; i < 6; i++) {
+		snprintf(k, sizeof(k), "b%d", i);
+		CHECK_EQ(put_s(b, k, "1"), 0);
+		CHECK_EQ(kv_flush(b), 0);
+	}
+	CHECK_EQ(kv_gc(b, &deleted), 0);
+	/* a wakes up and writes: nothing it acknowledges may be lost, so
+	 * it must find itself fenced. */
+	CHECK_EQ(put_s(a, "z1", "1"), 0);
+	flush_rc = kv_flush(a);
+	CHECK_EQ(flush_rc, -EROFS);
+	sync_rc = put_s(a, "z2", "1");
+	if (sync_rc == 0)
+		sync_rc = kv_sync(a, NULL, NULL, NULL);
+	CHECK_EQ(sync_rc, -EROFS);
+	kv_close(a);
+	kv_close(b);
+	CHECK_EQ(kv_open(os, &o, &c), 0);
+	if (c != NULL) {
+		CHECK(has_s(c, "b5"));
+		CHECK(flush_rc < 0 || has_s(c, "z1"));
+		CHECK(sync_rc < 0 || has_s(c, "z2"));
+	}
+	kv_close(c);
+	objstore_close(os);
+}
+
 /* ---- many takeovers without writes ---- */
 
 TEST(forty_takeovers_without_writes_keep_the_store_openable_and_whole)
@@ -803,6 +847,7 @@ TEST_MAIN(every_flush_on_a_store_that_stays_down_returns_an_error,
 	  two_engines_whose_claims_race_never_share_one_epoch,
 	  a_sync_acknowledged_by_one_of_two_racing_openers_is_never_lost,
 	  a_write_never_waits_forever_when_l0_stop_is_below_the_trigger,
+	  a_deposed_writer_never_acks_after_the_new_one_collected_its_manifests,
 	  forty_takeovers_without_writes_keep_the_store_openable_and_whole,
 	  a_scan_whose_callback_stops_it_at_once_returns_that_value_every_time,
 	  prefix_scans_over_all_ff_prefixes_see_exactly_their_keys)
