@@ -703,6 +703,45 @@ TEST(a_deposed_writer_never_acks_after_the_new_one_collected_its_manifests)
 	objstore_close(os);
 }
 
+TEST(a_deposed_writer_that_wakes_up_never_takes_the_store_back)
+{
+	struct objstore *os = store_new();
+	struct kv_options o = small_opts();
+	struct kv *a = NULL, *b = NULL, *c = NULL;
+	uint64_t deleted = 0;
+	char k[16];
+	int b_rc;
+
+	CHECK_EQ(kv_open(os, &o, &a), 0);
+	CHECK_EQ(kv_open(os, &o, &b), 0);
+	for (int i = 0; i < 6; i++) {
+		snprintf(k, sizeof(k), "b%d", i);
+		CHECK_EQ(put_s(b, k, "1"), 0);
+		CHECK_EQ(kv_flush(b), 0);
+	}
+	CHECK_EQ(kv_gc(b, &deleted), 0);
+	/* a, deposed, flushes until its manifest numbers reach b's. */
+	for (int i = 0; i < 8; i++) {
+		snprintf(k, sizeof(k), "z%d", i);
+		if (put_s(a, k, "1") < 0 || kv_flush(a) < 0)
+			break;
+	}
+	/* b is the writer: a later flush of b succeeds, and its data is
+	 * what a later open finds. */
+	CHECK_EQ(put_s(b, "b-last", "1"), 0);
+	b_rc = kv_flush(b);
+	CHECK_EQ(b_rc, 0);
+	kv_close(a);
+	kv_close(b);
+	CHECK_EQ(kv_open(os, &o, &c), 0);
+	if (c != NULL) {
+		CHECK(has_s(c, "b5"));
+		CHECK(b_rc < 0 || has_s(c, "b-last"));
+	}
+	kv_close(c);
+	objstore_close(os);
+}
+
 /* ---- many takeovers without writes ---- */
 
 TEST(forty_takeovers_without_writes_keep_the_store_openable_and_whole)
@@ -848,6 +887,7 @@ TEST_MAIN(every_flush_on_a_store_that_stays_down_returns_an_error,
 	  a_sync_acknowledged_by_one_of_two_racing_openers_is_never_lost,
 	  a_write_never_waits_forever_when_l0_stop_is_below_the_trigger,
 	  a_deposed_writer_never_acks_after_the_new_one_collected_its_manifests,
+	  a_deposed_writer_that_wakes_up_never_takes_the_store_back,
 	  forty_takeovers_without_writes_keep_the_store_openable_and_whole,
 	  a_scan_whose_callback_stops_it_at_once_returns_that_value_every_time,
 	  prefix_scans_over_all_ff_prefixes_see_exactly_their_keys)
