@@ -742,6 +742,112 @@ TEST(a_deposed_writer_that_wakes_up_never_takes_the_store_back)
 	objstore_close(os);
 }
 
+/* ---- a manifest put whose answer was lost, then collection ---- */
+
+/* mode 1: the next manifest put is applied but answered -EIO, then
+ * mode 2: puts of new names fail (-EIO), puts of existing names reach
+ * the store (and get its -EEXIST).  mode 0: everything passes. */
+struct lossy {
+	struct objstore base;
+	struct objstore *inner;
+	int mode; /* atomic */
+};
+
+static int lossy_put(struct objstore *os, const char *key, const void *data,
+		     size_t len, int if_absent)
+{
+	struct lossy *l = (struct lossy *)os;
+	int mode = __atomic_load_n(&l->mode, __ATOMIC_ACQUIRE), rc;
+	uint8_t b;
+	size_t got;
+
+	if (mode == 1 && strstr(key, "manifest/") != NULL) {
+		rc = l->inner->ops->put(l->inner, key, data, len, if_absent);
+		__atomic_store_n(&l->mode, 2, __ATOMIC_RELEASE);
+		return rc == 0 ? -EIO : rc;
+	}
+	if (mode == 2 &&
+	    l->inner->ops->get_range(l->inner, key, 0, 1, &b, &got) != 0)
+		return -EIO;
+	return l->inner->ops->put(l->inner, key, data, len, if_absent);
+}
+
+static int lossy_get(struct objstore *os, const char *key, void **data,
+		     size_t *len)
+{
+	struct lossy *l = (struct lossy *)os;
+
+	return l->inner->ops->get(l->inner, key, data, len);
+}
+
+static int lossy_get_range(struct objstore *os, const char *key, uint64_t off,
+			   size_t len, void *buf, size_t *got)
+{
+	struct lossy *l = (struct lossy *)os;
+
+	return l->inner->ops->get_range(l->inner, key, off, len, buf, got);
+}
+
+static int lossy_del(struct objstore *os, const char *key)
+{
+	struct lossy *l = (struct lossy *)os;
+
+	return l->inner->ops->del(l->inner, key);
+}
+
+static int lossy_list(struct objstore *os, const char *prefix,
+		      objstore_list_cb cb, void *arg)
+{
+	struct lossy *l = (struct lossy *)os;
+
+	return l->inner->ops->list(l->inner, prefix, cb, arg);
+}
+
+static const struct objstore_ops lossy_ops = {
+	.scheme = "lossy",
+	.put = lossy_put,
+	.get = lossy_get,
+	.get_range = lossy_get_range,
+	.del = lossy_del,
+	.list = lossy_list,
+};
+
+TEST(gc_after_a_flush_manifest_lost_its_answer_keeps_the_tables_it_names)
+{
+	struct objstore *inner = store_new();
+	struct lossy l = { .base.ops = &lossy_ops, .inner = inner };
+	struct kv_options o = small_opts();
+	struct kv *kv = NULL;
+	uint64_t deleted = 0;
+	char k[16];
+	int missing = 0;
+
+	o.upload_attempts = 1;
+	CHECK_EQ(kv_open(&l.base, &o, &kv), 0);
+	for (int i = 0; i < 50; i++) {
+		snprintf(k, sizeof(k), "k%02d", i);
+		CHECK_EQ(put_s(kv, k, "v"), 0);
+	}
+	CHECK_EQ(kv_sync(kv, NULL, NULL, NULL), 0);
+	__atomic_store_n(&l.mode, 1, __ATOMIC_RELEASE);
+	/* The SST is stored, its manifest too, but the answer is lost. */
+	CHECK(kv_flush(kv) < 0);
+	/* Collection settles the unsure manifest (it is stored) and must
+	 * then keep every SST that manifest names. */
+	kv_gc(kv, &deleted);
+	kv_close(kv);
+	__atomic_store_n(&l.mode, 0, __ATOMIC_RELEASE);
+	CHECK_EQ(kv_open(inner, &o, &kv), 0);
+	for (int i = 0; kv != NULL && i < 50; i++) {
+		snprintf(k, sizeof(k), "k%02d", i);
+		missing += !has_s(kv, k);
+	}
+	/* Every batch was acknowledged by kv_sync. */
+	CHECK_EQ(missing, 0);
+	kv_close(kv);
+	objstore_close(inner);
+}
+
 /* ---- many takeovers without writes ---- */
 
 TEST(forty_takeovers_without_writes_keep_the_store_openable_and_whole)
@@ -888,6 +994,7 @@ TEST_MAIN(every_flush_on_a_store_that_stays_down_returns_an_error,
 	  a_write_never_waits_forever_when_l0_stop_is_below_the_trigger,
 	  a_deposed_writer_never_acks_after_the_new_one_collected_its_manifests,
 	  a_deposed_writer_that_wakes_up_never_takes_the_store_back,
+	  gc_after_a_flush_manifest_lost_its_answer_keeps_the_tables_it_names,
 	  forty_takeovers_without_writes_keep_the_store_openable_and_whole,
 	  a_scan_whose_callback_stops_it_at_once_returns_that_value_every_time,
 	  prefix_scans_over_all_ff_prefixes_see_exactly_their_keys)
