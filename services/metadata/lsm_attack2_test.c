@@ -134,6 +134,17 @@ static int frozen_count(struct kv *kv)
 	return n;
 }
 
+/* Rounds of write + flush on a dead store, and how long each flush may
+ * take (the flusher's backoff reaches 5 s; rounds past the eighth frozen
+ * memtable wait forever, which -DDEAD_ROUNDS=10 -DDEAD_WAIT_MS=12000
+ * shows). */
+#ifndef DEAD_ROUNDS
+#define DEAD_ROUNDS 4
+#endif
+#ifndef DEAD_WAIT_MS
+#define DEAD_WAIT_MS 6000
+#endif
+
 TEST(every_flush_on_a_store_that_stays_down_returns_an_error)
 {
 	struct objstore *inner = store_new(), *fl = NULL;
@@ -150,10 +161,13 @@ TEST(every_flush_on_a_store_that_stays_down_returns_an_error)
 	objstore_flaky_set(fl, &down);
 	/* Each round: one write, then a flush that must fail and return
 	 * (kv.h: "0, or the upload's error"). */
-	for (int i = 0; i < 12 && returned; i++) {
+	for (int i = 0; i < DEAD_ROUNDS && returned; i++) {
 		snprintf(k, sizeof(k), "k%02d", i);
 		CHECK_EQ(put_s(kv, k, "v"), 0);
-		returned = flush_within(kv, 4000, &rc, fl);
+		returned = flush_within(kv, DEAD_WAIT_MS, &rc, fl);
+		if (!returned)
+			fprintf(stderr, "  flush %d hung with %d frozen\n", i,
+				frozen_count(kv));
 		CHECK(returned);
 		CHECK(!returned || rc < 0);
 		if (frozen_count(kv) > most)
