@@ -370,6 +370,76 @@ TEST(eighteen_runs_that_crash_after_a_flush_upload_leave_a_usable_store)
 	objstore_close(os);
 }
 
+/* A child: with fp armed, opens (and dies there); without, opens,
+ * writes key run<i>, syncs and exits 0. */
+static void open_child(const char *url, int i, const char *fp)
+{
+	struct kv_options o = small_opts();
+	struct objstore *os = NULL;
+	struct kv *kv = NULL;
+	char k[32];
+
+	if (fp != NULL)
+		setenv("ZEROFS_FAILPOINTS", fp, 1);
+	else
+		unsetenv("ZEROFS_FAILPOINTS");
+	failpoint_init();
+	if (objstore_open(url, &os) < 0 || kv_open(os, &o, &kv) < 0)
+		_exit(2);
+	snprintf(k, sizeof(k), "run%02d", i);
+	if (put_s(kv, k, "v") < 0 || kv_sync(kv, NULL, NULL, NULL) < 0)
+		_exit(3);
+	_exit(fp != NULL ? 4 : 0);
+}
+
+static int open_run(const char *url, int i, const char *fp)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		open_child(url, i, fp);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (fp != NULL)
+		return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL
+			   ? 0
+			   : -EIO;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+TEST(opens_that_crash_at_the_claim_or_the_owner_manifest_lose_nothing)
+{
+	static const char *fps[] = { NULL, "lsm.open.claim=1",
+				     "lsm.manifest.put=2",
+				     "lsm.manifest.put=1" };
+	struct kv_options o = small_opts();
+	struct objstore *os = NULL;
+	struct kv *kv = NULL;
+	char dir[256], url[300], k[32];
+
+	CHECK_EQ(test_tmpdir("lsm_attack2", dir, sizeof(dir)), 0);
+	snprintf(url, sizeof(url), "file://%s", dir);
+	for (int i = 0; i < 24; i++)
+		CHECK_EQ(open_run(url, i, fps[i % 4]), 0);
+	CHECK_EQ(objstore_open(url, &os), 0);
+	CHECK_EQ(kv_open(os, &o, &kv), 0);
+	for (int i = 0; kv != NULL && i < 24; i += 4) {
+		snprintf(k, sizeof(k), "run%02d", i);
+		CHECK(has_s(kv, k));
+	}
+	CHECK(kv == NULL || kv_gc(kv, NULL) == 0);
+	kv_close(kv);
+	kv = NULL;
+	CHECK_EQ(kv_open(os, &o, &kv), 0);
+	CHECK(kv == NULL || has_s(kv, "run20"));
+	kv_close(kv);
+	objstore_close(os);
+}
+
 /* ---- engines opening one store at the same moment ---- */
 
 #define RACERS	    3
@@ -1002,6 +1072,7 @@ TEST_MAIN(every_flush_on_a_store_that_stays_down_returns_an_error,
 	  forty_orphan_ssts_at_the_next_ids_do_not_fail_a_flush,
 	  a_store_with_forty_orphan_ssts_opens_when_replay_must_flush,
 	  eighteen_runs_that_crash_after_a_flush_upload_leave_a_usable_store,
+	  opens_that_crash_at_the_claim_or_the_owner_manifest_lose_nothing,
 	  three_engines_opening_at_once_leave_one_writer_and_lose_no_ack,
 	  two_engines_whose_claims_race_never_share_one_epoch,
 	  a_sync_acknowledged_by_one_of_two_racing_openers_is_never_lost,
