@@ -638,9 +638,16 @@ static int open_pair(struct objstore *os, struct opener op[2])
 TEST(two_engines_whose_claims_race_never_share_one_epoch)
 {
 	struct objstore *os = store_new();
+	struct kv_options o = small_opts();
 	struct opener op[2];
 	struct kv_stats a, b;
+	struct kv *kv = NULL;
 
+	/* A store in use: both openers load its newest manifest. */
+	CHECK_EQ(kv_open(os, &o, &kv), 0);
+	CHECK_EQ(put_s(kv, "old", "1"), 0);
+	CHECK_EQ(kv_flush(kv), 0);
+	kv_close(kv);
 	CHECK_EQ(open_pair(os, op), 0);
 	if (op[0].kv != NULL && op[1].kv != NULL) {
 		kv_stats_get(op[0].kv, &a);
