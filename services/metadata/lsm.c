@@ -32,8 +32,12 @@ static void lsm_defaults(struct kv_options *o)
 		o->sst_bytes = 16 * MiB;
 	if (o->l0_trigger == 0)
 		o->l0_trigger = 4;
+	/* Writers wait at l0_stop for a compaction that starts at
+	 * l0_trigger: a stop at or below the trigger would wait forever. */
 	if (o->l0_stop == 0)
 		o->l0_stop = 3 * o->l0_trigger;
+	if (o->l0_stop <= o->l0_trigger)
+		o->l0_stop = o->l0_trigger + 1;
 	if (o->l1_bytes == 0)
 		o->l1_bytes = 128 * (uint64_t)MiB;
 	if (o->compaction_jobs == 0)

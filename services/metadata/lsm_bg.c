@@ -46,6 +46,13 @@ uint64_t lsm_file_id_alloc(struct kv *kv)
 	return id;
 }
 
+void lsm_file_id_skip(struct kv *kv, uint64_t n)
+{
+	pthread_mutex_lock(&kv->bg_mu);
+	kv->next_file += n;
+	pthread_mutex_unlock(&kv->bg_mu);
+}
+
 void lsm_inflight_done(struct kv *kv, const struct lsm_file *f, size_t n)
 {
 	pthread_mutex_lock(&kv->bg_mu);
@@ -227,6 +234,16 @@ static void *flush_main(void *arg)
 		kv->flushing = 1;
 		pthread_mutex_unlock(&kv->bg_mu);
 		rc = lsm_flush_one(kv);
+		if (rc < 0) {
+			/* Counted before the pause, so a waiting kv_flush
+			 * hears of it at once. */
+			pthread_mutex_lock(&kv->bg_mu);
+			kv->flush_failures++;
+			kv->bg_error = rc;
+			pthread_cond_broadcast(&kv->idle_cv);
+			pthread_mutex_unlock(&kv->bg_mu);
+			stall_wake(kv);
+		}
 		if (rc < 0 && !lsm_fenced(kv))
 			bg_failed(kv, "flush", rc, &pause);
 		else if (rc == 0)
@@ -235,8 +252,6 @@ static void *flush_main(void *arg)
 		kv->flushing = 0;
 		if (rc == 0)
 			kv->bg_error = 0;
-		else
-			kv->flush_failures++;
 		pthread_cond_broadcast(&kv->idle_cv);
 	}
 	pthread_mutex_unlock(&kv->bg_mu);

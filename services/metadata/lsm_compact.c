@@ -52,7 +52,13 @@ static int table_store(struct kv *kv, const uint8_t *p, size_t n,
 	char name[KV_NAME_MAX];
 	int rc = -EEXIST;
 
-	for (int tries = 0; rc == -EEXIST && tries < 16; tries++) {
+	for (int tries = 0; rc == -EEXIST && tries < 40; tries++) {
+		/* Ids taken by crashed runs are skipped in growing steps,
+		 * so a long run of leftovers costs few requests; the next
+		 * manifest records how far the ids went. */
+		if (tries > 0)
+			lsm_file_id_skip(kv, UINT64_C(1)
+						 << (tries < 30 ? tries : 30));
 		f->id = lsm_file_id_alloc(kv);
 		if (f->id == 0)
 			return -EAGAIN;

@@ -180,6 +180,10 @@ void lsm_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, uint32_t ms);
  * a success (an earlier attempt whose answer was lost); other bytes:
  * -EEXIST. */
 int lsm_put_retry(struct kv *kv, const char *name, const void *p, size_t n);
+/* The same, but an existing object is -EEXIST whatever its bytes: for
+ * names two parties may fill with equal bytes (two openers' claims, a
+ * checkpoint taken twice), where "same bytes" does not mean "mine". */
+int lsm_put_new(struct kv *kv, const char *name, const void *p, size_t n);
 int lsm_get_retry(struct kv *kv, const char *name, void **p, size_t *n);
 /* The names under dir (without dir), in the store's order; *names and
  * each name malloc'd: free with lsm_names_free. */
@@ -248,6 +252,8 @@ int lsm_flush_one(struct kv *kv);
 /* A new SST id, in flight until lsm_inflight_done; 0 when too many are. */
 uint64_t lsm_file_id_alloc(struct kv *kv);
 void lsm_inflight_done(struct kv *kv, const struct lsm_file *f, size_t n);
+/* Moves the next SST id on by n (past ids crashed runs left taken). */
+void lsm_file_id_skip(struct kv *kv, uint64_t n);
 
 /* lsm_compact.c */
 int lsm_compact_run(struct kv *kv, const struct lsm_compaction *c,
@@ -262,6 +268,11 @@ int lsm_write_tables(struct kv *kv, struct lsm_iter *it, int drop_dels,
 /* Stores m (its number set by the caller) with put-if-absent: -EROFS
  * (fenced) if another writer took the number.  man_mu held. */
 int lsm_manifest_store(struct kv *kv, struct lsm_manifest *m);
+/* lsm_manifest_store, or with claim set the put of an opener's claim,
+ * which an equal object already there loses. */
+int lsm_manifest_put(struct kv *kv, struct lsm_manifest *m, int claim);
+/* 1 if the object exists, 0 if not, or the store's error. */
+int lsm_exists(struct kv *kv, const char *name);
 /* Settles a manifest put of unknown outcome (man_mu held): if the store
  * holds its bytes, this writer stored it and moves past its number; if
  * the number is free, nothing was stored; other bytes: fenced. */

@@ -19,7 +19,32 @@
 #include <string.h>
 #include <time.h>
 
+/* After storing manifest n: 0 while n - 1 still exists.  Collection
+ * deletes manifests oldest first and keeps the newest few, so a missing
+ * predecessor means a newer writer collected past n and this put only
+ * re-created a number that writer had used and deleted. */
+static int lsm_manifest_prev_check(struct kv *kv, uint64_t n)
+{
+	char name[KV_NAME_MAX];
+	int rc;
+
+	if (n <= 1)
+		return 0;
+	lsm_name_manifest(kv->prefix, n - 1, name, sizeof(name));
+	rc = lsm_exists(kv, name);
+	if (rc == 0) {
+		lsm_fence(kv, name, "another writer collected it");
+		return -EROFS;
+	}
+	return rc < 0 ? rc : 0;
+}
+
 int lsm_manifest_store(struct kv *kv, struct lsm_manifest *m)
+{
+	return lsm_manifest_put(kv, m, 0);
+}
+
+int lsm_manifest_put(struct kv *kv, struct lsm_manifest *m, int claim)
 {
 	struct wire_out obj = { 0 };
 	char name[KV_NAME_MAX];
@@ -29,7 +54,10 @@ int lsm_manifest_store(struct kv *kv, struct lsm_manifest *m)
 	rc = lsm_manifest_encode(m, &obj);
 	FAILPOINT("lsm.manifest.put");
 	if (rc == 0)
-		rc = lsm_put_retry(kv, name, obj.p, obj.len);
+		rc = claim ? lsm_put_new(kv, name, obj.p, obj.len)
+			   : lsm_put_retry(kv, name, obj.p, obj.len);
+	if (rc == 0)
+		rc = lsm_manifest_prev_check(kv, m->number);
 	if (rc == -EEXIST) {
 		wire_out_free(&obj);
 		lsm_fence(kv, name, "another writer stored it first");
@@ -62,6 +90,8 @@ int lsm_manifest_resolve(struct kv *kv)
 		lsm_fence(kv, name, "another writer stored it first");
 		return -EROFS;
 	}
+	if (rc == 0)
+		rc = lsm_manifest_prev_check(kv, kv->man.number + 1);
 	if (rc < 0)
 		return rc;
 	/* Stored now or before: a state as valid as any this writer
@@ -129,20 +159,53 @@ static void idle_wait(struct kv *kv)
 	lsm_cond_wait_ms(&kv->idle_cv, &kv->bg_mu, 100);
 }
 
+static uint64_t flush_failures(struct kv *kv)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&kv->bg_mu);
+	n = kv->flush_failures;
+	pthread_mutex_unlock(&kv->bg_mu);
+	return n;
+}
+
+/* Freezes the memtable once there is room among the frozen ones
+ * (write_mu held); a flush failing meanwhile ends the wait with its
+ * error, so a dead store never holds the caller forever. */
+static int flush_freeze(struct kv *kv, uint64_t failures)
+{
+	int nimm;
+
+	for (;;) {
+		if (lsm_fenced(kv))
+			return -EROFS;
+		pthread_mutex_lock(&kv->ver_mu);
+		nimm = kv->cur->nimm;
+		pthread_mutex_unlock(&kv->ver_mu);
+		if ((uint32_t)nimm < kv->opt.max_immutables)
+			return lsm_freeze(kv);
+		if (flush_failures(kv) != failures)
+			return kv->bg_error ? kv->bg_error : -EIO;
+		lsm_bg_kick(kv);
+		lsm_cond_wait_ms(&kv->stall_cv, &kv->write_mu, 100);
+	}
+}
+
 int kv_flush(struct kv *kv)
 {
 	uint64_t target, failures;
 	int rc = 0;
 
+	pthread_mutex_lock(&kv->bg_mu);
+	failures = kv->flush_failures;
+	pthread_mutex_unlock(&kv->bg_mu);
 	pthread_mutex_lock(&kv->write_mu);
 	target = kv->last_seq;
-	while ((rc = lsm_freeze(kv)) == -EAGAIN)
-		pthread_cond_wait(&kv->stall_cv, &kv->write_mu);
+	rc = flush_freeze(kv, failures);
 	pthread_mutex_unlock(&kv->write_mu);
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&kv->bg_mu);
-	failures = kv->flush_failures;
 	pthread_cond_broadcast(&kv->bg_cv);
 	while (__atomic_load_n(&kv->flushed_seq, __ATOMIC_ACQUIRE) < target) {
 		/* A flush that failed since this call began reports its
@@ -212,7 +275,7 @@ int kv_checkpoint(struct kv *kv, const char *name)
 	pthread_mutex_lock(&kv->man_mu);
 	rc = lsm_manifest_encode(&kv->man, &obj);
 	if (rc == 0)
-		rc = lsm_put_retry(kv, oname, obj.p, obj.len);
+		rc = lsm_put_new(kv, oname, obj.p, obj.len);
 	pthread_mutex_unlock(&kv->man_mu);
 	wire_out_free(&obj);
 	if (rc == 0)

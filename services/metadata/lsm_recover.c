@@ -90,7 +90,7 @@ static int lsm_claim(struct kv *kv)
 		m.writer_epoch++;
 		if (m.next_file == 0)
 			m.next_file = 1;
-		rc = lsm_manifest_store(kv, &m);
+		rc = lsm_manifest_put(kv, &m, 1);
 		if (rc == 0) {
 			kv->man = m;
 			kv->epoch = m.writer_epoch;

@@ -87,7 +87,8 @@ static int lsm_put_same(struct kv *kv, const char *name, const void *p,
 	return same ? 0 : -EEXIST;
 }
 
-int lsm_put_retry(struct kv *kv, const char *name, const void *p, size_t n)
+static int lsm_put_loop(struct kv *kv, const char *name, const void *p,
+			size_t n, int same_ok)
 {
 	uint32_t delay = 10;
 	int rc = -EIO;
@@ -96,7 +97,7 @@ int lsm_put_retry(struct kv *kv, const char *name, const void *p, size_t n)
 		if (i > 0)
 			lsm_backoff(kv, &delay);
 		rc = objstore_put_if_absent(kv->os, name, p, n);
-		if (rc == -EEXIST)
+		if (rc == -EEXIST && same_ok)
 			rc = lsm_put_same(kv, name, p, n);
 		if (lsm_final(rc))
 			break;
@@ -104,6 +105,16 @@ int lsm_put_retry(struct kv *kv, const char *name, const void *p, size_t n)
 			 strerror(-rc));
 	}
 	return rc;
+}
+
+int lsm_put_retry(struct kv *kv, const char *name, const void *p, size_t n)
+{
+	return lsm_put_loop(kv, name, p, n, 1);
+}
+
+int lsm_put_new(struct kv *kv, const char *name, const void *p, size_t n)
+{
+	return lsm_put_loop(kv, name, p, n, 0);
 }
 
 int lsm_get_retry(struct kv *kv, const char *name, void **p, size_t *n)

@@ -160,8 +160,7 @@ void lsm_pending_trim(struct kv *kv, uint64_t seq)
 	pthread_mutex_unlock(&kv->write_mu);
 }
 
-/* 1 if the object exists, 0 if not, or the store's error. */
-static int lsm_exists(struct kv *kv, const char *name)
+int lsm_exists(struct kv *kv, const char *name)
 {
 	uint8_t b;
 	size_t got;
