@@ -82,9 +82,10 @@ struct kv_stats {
 
 /* Opens the store as its one writer: loads the newest manifest, raises
  * the writer epoch in a new manifest (put-if-absent), replays the WAL
- * objects after it, and returns the engine in *out.  The store must outlive it.
- * Fails with -EIO (damaged or missing object, logged with its name) or the
- * store's error. */
+ * objects after it, and returns the engine in *out.  An opener that
+ * another opener overtakes before it is done fails with -EROFS.  The store must
+ * outlive it. Fails with -EIO (damaged or missing object, logged with its name)
+ * or the store's error. */
 int kv_open(struct objstore *os, const struct kv_options *opt, struct kv **out);
 
 /* Frees the engine.  Unsynced writes are dropped: call kv_sync first. */
