@@ -288,7 +288,7 @@ TEST(a_flaky_store_loses_no_acked_batch_and_heals_to_everything_written)
 	uint64_t seq = 0;
 	int rc;
 
-	zlog_level = LOG_CRIT;
+	zlog_level = LOG_ERR;
 	r.seed = seed_get();
 	r.rng = r.seed;
 	printf("kv_flaky_test: seed %" PRIu64 " (ZEROFS_SEED replays)\n",

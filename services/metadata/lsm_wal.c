@@ -217,6 +217,11 @@ static int round_take(struct kv *kv, struct sync_round *r, uint64_t *covered)
 	}
 	wire_out_free(&kv->retry.recs);
 	kv->retry = (struct sync_round){ 0 };
+	/* A flush may have stored records that are still pending (its trim
+	 * comes after its manifest).  Starting past them keeps this round
+	 * from reusing the name of a dropped retry round, which may be
+	 * stored with other bytes. */
+	lsm_pending_trim(kv, flushed);
 	pthread_mutex_lock(&kv->write_mu);
 	wire_out_mem(&r->recs, kv->pending.p, kv->pending.len);
 	r->first = kv->pending_first;
