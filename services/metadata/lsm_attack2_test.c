@@ -537,13 +537,50 @@ TEST(three_engines_opening_at_once_leave_one_writer_and_lose_no_ack)
 
 /* ---- two openers that load the same newest manifest ---- */
 
+/* A store that passes every request to inner; the wrappers below embed
+ * it and replace only put. */
+struct wrap {
+	struct objstore base;
+	struct objstore *inner;
+};
+
+static int wrap_get(struct objstore *os, const char *key, void **data,
+		    size_t *len)
+{
+	struct wrap *w = (struct wrap *)os;
+
+	return w->inner->ops->get(w->inner, key, data, len);
+}
+
+static int wrap_get_range(struct objstore *os, const char *key, uint64_t off,
+			  size_t len, void *buf, size_t *got)
+{
+	struct wrap *w = (struct wrap *)os;
+
+	return w->inner->ops->get_range(w->inner, key, off, len, buf, got);
+}
+
+static int wrap_del(struct objstore *os, const char *key)
+{
+	struct wrap *w = (struct wrap *)os;
+
+	return w->inner->ops->del(w->inner, key);
+}
+
+static int wrap_list(struct objstore *os, const char *prefix,
+		     objstore_list_cb cb, void *arg)
+{
+	struct wrap *w = (struct wrap *)os;
+
+	return w->inner->ops->list(w->inner, prefix, cb, arg);
+}
+
 /* A store that passes everything to inner, except that the first put of
  * the claim manifest waits until every opener has reached it: both
  * openers have then loaded the same newest manifest, as two services
  * started at the same moment do. */
 struct gated {
-	struct objstore base;
-	struct objstore *inner;
+	struct wrap w;
 	pthread_barrier_t *bar;
 	int passed;
 };
@@ -557,47 +594,16 @@ static int gated_put(struct objstore *os, const char *key, const void *data,
 		g->passed = 1;
 		pthread_barrier_wait(g->bar);
 	}
-	return g->inner->ops->put(g->inner, key, data, len, if_absent);
-}
-
-static int gated_get(struct objstore *os, const char *key, void **data,
-		     size_t *len)
-{
-	struct gated *g = (struct gated *)os;
-
-	return g->inner->ops->get(g->inner, key, data, len);
-}
-
-static int gated_get_range(struct objstore *os, const char *key, uint64_t off,
-			   size_t len, void *buf, size_t *got)
-{
-	struct gated *g = (struct gated *)os;
-
-	return g->inner->ops->get_range(g->inner, key, off, len, buf, got);
-}
-
-static int gated_del(struct objstore *os, const char *key)
-{
-	struct gated *g = (struct gated *)os;
-
-	return g->inner->ops->del(g->inner, key);
-}
-
-static int gated_list(struct objstore *os, const char *prefix,
-		      objstore_list_cb cb, void *arg)
-{
-	struct gated *g = (struct gated *)os;
-
-	return g->inner->ops->list(g->inner, prefix, cb, arg);
+	return g->w.inner->ops->put(g->w.inner, key, data, len, if_absent);
 }
 
 static const struct objstore_ops gated_ops = {
 	.scheme = "gated",
 	.put = gated_put,
-	.get = gated_get,
-	.get_range = gated_get_range,
-	.del = gated_del,
-	.list = gated_list,
+	.get = wrap_get,
+	.get_range = wrap_get_range,
+	.del = wrap_del,
+	.list = wrap_list,
 };
 
 struct opener {
@@ -611,7 +617,7 @@ static void *opener_run(void *arg)
 	struct opener *op = arg;
 	struct kv_options o = small_opts();
 
-	op->rc = kv_open(&op->g.base, &o, &op->kv);
+	op->rc = kv_open(&op->g.w.base, &o, &op->kv);
 	return NULL;
 }
 
@@ -625,8 +631,8 @@ static int open_pair(struct objstore *os, struct opener op[2])
 	pthread_barrier_init(&bar, NULL, 2);
 	for (int i = 0; i < 2; i++) {
 		op[i] = (struct opener){ 0 };
-		op[i].g = (struct gated){ .base.ops = &gated_ops,
-					  .inner = os,
+		op[i].g = (struct gated){ .w.base.ops = &gated_ops,
+					  .w.inner = os,
 					  .bar = &bar };
 		pthread_create(&th[i], NULL, opener_run, &op[i]);
 	}
@@ -846,8 +852,7 @@ TEST(a_deposed_writer_that_wakes_up_never_takes_the_store_back)
  * mode 2: puts of new names fail (-EIO), puts of existing names reach
  * the store (and get its -EEXIST).  mode 0: everything passes. */
 struct lossy {
-	struct objstore base;
-	struct objstore *inner;
+	struct wrap w;
 	int mode; /* atomic */
 };
 
@@ -860,60 +865,30 @@ static int lossy_put(struct objstore *os, const char *key, const void *data,
 	size_t got;
 
 	if (mode == 1 && strstr(key, "manifest/") != NULL) {
-		rc = l->inner->ops->put(l->inner, key, data, len, if_absent);
+		rc =
+		    l->w.inner->ops->put(l->w.inner, key, data, len, if_absent);
 		__atomic_store_n(&l->mode, 2, __ATOMIC_RELEASE);
 		return rc == 0 ? -EIO : rc;
 	}
 	if (mode == 2 &&
-	    l->inner->ops->get_range(l->inner, key, 0, 1, &b, &got) != 0)
+	    l->w.inner->ops->get_range(l->w.inner, key, 0, 1, &b, &got) != 0)
 		return -EIO;
-	return l->inner->ops->put(l->inner, key, data, len, if_absent);
-}
-
-static int lossy_get(struct objstore *os, const char *key, void **data,
-		     size_t *len)
-{
-	struct lossy *l = (struct lossy *)os;
-
-	return l->inner->ops->get(l->inner, key, data, len);
-}
-
-static int lossy_get_range(struct objstore *os, const char *key, uint64_t off,
-			   size_t len, void *buf, size_t *got)
-{
-	struct lossy *l = (struct lossy *)os;
-
-	return l->inner->ops->get_range(l->inner, key, off, len, buf, got);
-}
-
-static int lossy_del(struct objstore *os, const char *key)
-{
-	struct lossy *l = (struct lossy *)os;
-
-	return l->inner->ops->del(l->inner, key);
-}
-
-static int lossy_list(struct objstore *os, const char *prefix,
-		      objstore_list_cb cb, void *arg)
-{
-	struct lossy *l = (struct lossy *)os;
-
-	return l->inner->ops->list(l->inner, prefix, cb, arg);
+	return l->w.inner->ops->put(l->w.inner, key, data, len, if_absent);
 }
 
 static const struct objstore_ops lossy_ops = {
 	.scheme = "lossy",
 	.put = lossy_put,
-	.get = lossy_get,
-	.get_range = lossy_get_range,
-	.del = lossy_del,
-	.list = lossy_list,
+	.get = wrap_get,
+	.get_range = wrap_get_range,
+	.del = wrap_del,
+	.list = wrap_list,
 };
 
 TEST(gc_after_a_flush_manifest_lost_its_answer_keeps_the_tables_it_names)
 {
 	struct objstore *inner = store_new();
-	struct lossy l = { .base.ops = &lossy_ops, .inner = inner };
+	struct lossy l = { .w.base.ops = &lossy_ops, .w.inner = inner };
 	struct kv_options o = small_opts();
 	struct kv *kv = NULL;
 	uint64_t deleted = 0;
@@ -921,7 +896,7 @@ TEST(gc_after_a_flush_manifest_lost_its_answer_keeps_the_tables_it_names)
 	int missing = 0;
 
 	o.upload_attempts = 1;
-	CHECK_EQ(kv_open(&l.base, &o, &kv), 0);
+	CHECK_EQ(kv_open(&l.w.base, &o, &kv), 0);
 	for (int i = 0; i < 50; i++) {
 		snprintf(k, sizeof(k), "k%02d", i);
 		CHECK_EQ(put_s(kv, k, "v"), 0);
